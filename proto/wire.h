@@ -1,0 +1,187 @@
+/* wire.h: the hgw session protocol on the wire (see PROTOCOL.md): frame header,
+ * HELLO, KEEPALIVE, UPDATE, END-OF-RIB, NOTIFY encoders and validating decoders.
+ * Pure code: callers own every buffer; nothing here allocates or does I/O. */
+#ifndef HGW_WIRE_H
+#define HGW_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define HGW_PROTO_VERSION	1
+#define HGW_DEFAULT_PORT	7179
+#define HGW_HDR_LEN		8
+#define HGW_MAX_FRAME		65536	/* header included */
+#define HGW_HELLO_MAX_ADDRS	4
+#define HGW_HOSTNAME_MAX	64
+#define HGW_NOTIFY_TEXT_MAX	255
+
+/* Hold time limits, milliseconds. */
+#define HGW_HOLD_MIN_MS		300
+#define HGW_HOLD_MAX_MS		3600000
+#define HGW_KEEPALIVE_MIN_MS	100
+
+enum hgw_msg_type {
+	HGW_MSG_HELLO = 1,
+	HGW_MSG_KEEPALIVE = 2,
+	HGW_MSG_UPDATE = 3,
+	HGW_MSG_EOR = 4,
+	HGW_MSG_NOTIFY = 5,
+};
+
+/* Capability bits announced in HELLO. */
+#define HGW_CAP_IPV4		0x00000001u
+#define HGW_CAP_IPV6		0x00000002u
+#define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6)
+
+/* NOTIFY codes and subcodes. */
+enum hgw_notify_code {
+	HGW_ERR_HEADER = 1,	/* sub: hgw_err_header */
+	HGW_ERR_HELLO = 2,	/* sub: hgw_err_hello */
+	HGW_ERR_UPDATE = 3,	/* sub: hgw_err_update */
+	HGW_ERR_HOLD = 4,	/* hold timer expired */
+	HGW_ERR_FSM = 5,	/* message not allowed in this state */
+	HGW_ERR_CEASE = 6,	/* sub: hgw_err_cease */
+	HGW_ERR_NOTIFY = 7,	/* malformed NOTIFY (never sent, only logged) */
+};
+
+enum hgw_err_header {
+	HGW_HDR_BAD_VERSION = 1,
+	HGW_HDR_BAD_LENGTH = 2,
+	HGW_HDR_BAD_TYPE = 3,
+	HGW_HDR_BAD_RESERVED = 4,
+};
+
+enum hgw_err_hello {
+	HGW_HELLO_MALFORMED = 1,
+	HGW_HELLO_BAD_NODE_ID = 2,
+	HGW_HELLO_BAD_HOLD = 3,
+	HGW_HELLO_BAD_ADDRESS = 4,
+	HGW_HELLO_DUP_NODE_ID = 5,
+};
+
+enum hgw_err_update {
+	HGW_UPD_MALFORMED = 1,
+	HGW_UPD_BAD_FAMILY = 2,
+	HGW_UPD_BAD_PREFIX_LEN = 3,
+	HGW_UPD_BAD_GATEWAY = 4,
+	HGW_UPD_BAD_SECTION = 5,
+};
+
+enum hgw_err_cease {
+	HGW_CEASE_SHUTDOWN = 1,
+	HGW_CEASE_COLLISION = 2,
+	HGW_CEASE_DECONFIGURED = 3,
+	HGW_CEASE_ADMIN_RESET = 4,
+	HGW_CEASE_MAX_PREFIXES = 5,
+	HGW_CEASE_RESOURCES = 6,
+	HGW_CEASE_REFUSED = 7,
+};
+
+/* A decode error: the NOTIFY to send and a human text for the log. */
+struct hgw_err {
+	uint8_t code;
+	uint8_t subcode;
+	char text[128];
+};
+
+struct hgw_hdr {
+	uint8_t version;
+	uint8_t type;
+	uint32_t length;	/* whole frame, header included */
+};
+
+struct hgw_hello {
+	uint32_t node_id;
+	uint32_t hold_ms;
+	uint32_t keepalive_ms;
+	uint32_t caps;
+	uint16_t listen_port;
+	uint8_t naddrs;
+	struct hgw_addr addrs[HGW_HELLO_MAX_ADDRS];
+	char hostname[HGW_HOSTNAME_MAX + 1];
+};
+
+struct hgw_notify {
+	uint8_t code;
+	uint8_t subcode;
+	char text[HGW_NOTIFY_TEXT_MAX + 1];
+};
+
+const char *hgw_msg_type_name(int type);
+const char *hgw_notify_name(int code, int subcode);
+
+/* Header: returns 1 and fills *h when the header is complete and acceptable,
+ * 0 when fewer than HGW_HDR_LEN bytes are given, -1 with *err on a bad header
+ * (bad version, reserved bits, a length below the header or above max_frame,
+ * an unknown type). max_frame is at most HGW_MAX_FRAME. */
+int hgw_hdr_decode(const uint8_t *buf, size_t len, size_t max_frame,
+    struct hgw_hdr *h, struct hgw_err *err);
+void hgw_hdr_encode(uint8_t *buf, int type, uint32_t length);
+
+/* Encoders return the frame length, or 0 when buf is too small. */
+size_t hgw_hello_encode(uint8_t *buf, size_t cap, const struct hgw_hello *hello);
+size_t hgw_keepalive_encode(uint8_t *buf, size_t cap);
+size_t hgw_eor_encode(uint8_t *buf, size_t cap);
+size_t hgw_notify_encode(uint8_t *buf, size_t cap, int code, int subcode,
+    const char *text);
+
+/* Decoders take the body (the frame past its header). 0 or -1 with *err. */
+int hgw_hello_decode(const uint8_t *body, size_t len, struct hgw_hello *hello,
+    struct hgw_err *err);
+int hgw_empty_decode(int type, size_t len, struct hgw_err *err);
+int hgw_notify_decode(const uint8_t *body, size_t len, struct hgw_notify *n,
+    struct hgw_err *err);
+
+/*
+ * UPDATE: a list of sections, each announcing or withdrawing prefixes of one
+ * family from one origin node; an announce section carries one gateway.
+ */
+enum hgw_upd_kind {
+	HGW_UPD_ANNOUNCE = 1,
+	HGW_UPD_WITHDRAW = 2,
+};
+
+struct hgw_upd_item {
+	uint8_t kind;		/* HGW_UPD_ANNOUNCE or HGW_UPD_WITHDRAW */
+	uint32_t origin;
+	struct hgw_addr gateway;	/* announce only */
+	struct hgw_prefix prefix;	/* host bits as sent; policy checks them */
+};
+
+/* Checks a whole UPDATE body before anything of it is applied. Returns the
+ * number of prefixes it holds, or -1 with *err. */
+long hgw_update_validate(const uint8_t *body, size_t len, struct hgw_err *err);
+
+/* Walks an UPDATE body that hgw_update_validate accepted. */
+struct hgw_upd_iter {
+	const uint8_t *p, *end;
+	uint8_t kind, family;
+	uint16_t left;
+	uint32_t origin;
+	struct hgw_addr gateway;
+};
+void hgw_update_iter_init(struct hgw_upd_iter *it, const uint8_t *body, size_t len);
+int hgw_update_next(struct hgw_upd_iter *it, struct hgw_upd_item *item); /* 1, or 0 at the end */
+
+/* Builds UPDATE frames of at most cap bytes. Add items in any order: a new
+ * section starts whenever kind, family, origin or gateway changes. */
+struct hgw_upd_builder {
+	uint8_t *buf;
+	size_t cap, len;
+	size_t sec_off;		/* 0 when no section is open */
+	uint16_t sec_count;
+	uint8_t sec_kind, sec_family;
+	uint32_t sec_origin;
+	struct hgw_addr sec_gateway;
+	unsigned nitems;
+};
+void hgw_upd_begin(struct hgw_upd_builder *b, uint8_t *buf, size_t cap);
+/* 0 when added, -1 when the frame is full (finish it and begin another) or
+ * the item is invalid. */
+int hgw_upd_add(struct hgw_upd_builder *b, const struct hgw_upd_item *item);
+/* The frame's length, or 0 when it holds no item. */
+size_t hgw_upd_finish(struct hgw_upd_builder *b);
+
+#endif
