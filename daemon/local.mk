@@ -1,1 +1,16 @@
 # daemon/local.mk: hgwd, the routing daemon.
+sbin_PROGRAMS += daemon/hgwd
+daemon_hgwd_SOURCES = \
+	daemon/main.c daemon/hgwd.h \
+	daemon/log.c daemon/log.h \
+	daemon/util.c daemon/util.h \
+	daemon/config.c daemon/config.h \
+	daemon/rib.c daemon/rib.h \
+	daemon/fib.c \
+	daemon/kernel.h daemon/kernel_nl.c \
+	daemon/peer.c daemon/peer.h \
+	daemon/ctl.c daemon/ctl.h \
+	daemon/cmdtree.c daemon/cmdtree.h \
+	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c
+daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS)
+daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS)

@@ -1,1 +1,413 @@
-/* main.c: placeholder */
+/* main.c: hgwd's entry point: options, start-up, signals, reload and applying
+ * configuration changes, clean stop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "hgwd.h"
+#include "kernel.h"
+#include "log.h"
+#include "peer.h"
+
+#define DEFAULT_SOCK "/run/hgw/hgwd.sock"
+
+void fib_kernel_cb(struct fib *f, struct kernel_cb *cb);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: hgwd -f FILE [-s SOCKET] [-n] [-d] [-v]\n"
+	    "  -f FILE    configuration file\n"
+	    "  -s SOCKET  control socket (default " DEFAULT_SOCK ")\n"
+	    "  -n         check the configuration, print it normalized, exit\n"
+	    "  -d         run in the background, log to syslog\n"
+	    "  -v         verbose: debug logging of everything\n");
+	exit(2);
+}
+
+uint32_t
+hgwd_now_cs(const struct hgwd *d)
+{
+	return (uint32_t)((now_ms() - d->start_ms) / 10);
+}
+
+static void
+kparams(const struct config *c, struct kernel_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", c->ifname);
+	p->proto = c->kernel_proto;
+	p->table = c->kernel_table;
+	p->metric = c->kernel_metric;
+}
+
+/* Our node id and advertised gateways, from the config or the interface. */
+static int
+identity(struct hgwd *d, const struct config *c, uint32_t *id, struct hgw_addr *a4,
+    struct hgw_addr *a6)
+{
+	memset(a4, 0, sizeof(*a4));
+	memset(a6, 0, sizeof(*a6));
+	if (c->address4.family)
+		*a4 = c->address4;
+	else
+		kernel_if_addr(d->kernel, AF_INET, a4);
+	if (c->address6.family)
+		*a6 = c->address6;
+	else
+		kernel_if_addr(d->kernel, AF_INET6, a6);
+	if (c->node_id)
+		*id = c->node_id;
+	else if (a4->family)
+		*id = (uint32_t)a4->bytes[0] << 24 | (uint32_t)a4->bytes[1] << 16 |
+		    (uint32_t)a4->bytes[2] << 8 | a4->bytes[3];
+	else
+		*id = 0;
+	return *id != 0 ? 0 : -1;
+}
+
+static const struct hgw_addr *
+own_gw(const struct hgwd *d, int family)
+{
+	static struct hgw_addr unspec4 = { AF_INET, { 0 } }, unspec6 = { AF_INET6, { 0 } };
+	const struct hgw_addr *a = family == AF_INET ? &d->addr4 : &d->addr6;
+
+	if (a->family)
+		return a;
+	return family == AF_INET ? &unspec4 : &unspec6;
+}
+
+static void
+add_local(struct hgwd *d, const struct hgw_prefix *p)
+{
+	rib_announce(&d->rib, p, NULL, d->node_id, own_gw(d, p->family), hgwd_now_cs(d));
+}
+
+static void
+del_local(struct hgwd *d, const struct hgw_prefix *p, uint32_t origin)
+{
+	rib_withdraw(&d->rib, p, NULL, origin);
+}
+
+/* The interface's addresses changed: adopt new gateways and node id. */
+void
+hgwd_link_changed(struct hgwd *d)
+{
+	struct hgw_addr a4, a6;
+	uint32_t id;
+	size_t i;
+	char nb[16], ab[HGW_ADDRSTRLEN];
+
+	if (identity(d, &d->cfg, &id, &a4, &a6) < 0)
+		return;		/* keep what we had until an address comes back */
+	if (id == d->node_id && hgw_addr_cmp(&a4, &d->addr4) == 0 &&
+	    hgw_addr_cmp(&a6, &d->addr6) == 0)
+		return;
+	for (i = 0; i < d->cfg.nnetworks; i++)
+		del_local(d, &d->cfg.networks[i], d->node_id);
+	d->addr4 = a4;
+	d->addr6 = a6;
+	if (id != d->node_id) {
+		char err[64];
+
+		log_info("node id is now %s", hgw_nodeid_fmt(id, nb, sizeof(nb)));
+		d->node_id = id;
+		peers_reset(d, NULL, err, sizeof(err));
+	}
+	for (i = 0; i < d->cfg.nnetworks; i++) {
+		add_local(d, &d->cfg.networks[i]);
+		peers_announce(d, &d->cfg.networks[i], 0);
+	}
+	peers_flush(d);
+	log_info("advertising gateway %s%s%s", a4.family ? hgw_addr_fmt(&a4, ab, sizeof(ab)) : "-",
+	    a6.family ? " and " : "", a6.family ? hgw_addr_fmt(&a6, nb, sizeof(nb)) : "");
+}
+
+int
+hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
+{
+	struct config old;
+	struct kernel_params op, np;
+	struct hgw_addr a4, a6;
+	uint32_t id;
+	size_t i;
+	int ident_changed;
+	char pb[HGW_ADDRSTRLEN];
+
+	kparams(&d->cfg, &op);
+	kparams(nc, &np);
+	if (strcmp(op.ifname, np.ifname) != 0)
+		kernel_set_params(d->kernel, &np);
+	if (identity(d, nc, &id, &a4, &a6) < 0) {
+		kernel_set_params(d->kernel, &op);
+		snprintf(err, errlen, "no node id: %s has no IPv4 address and no node-id is set",
+		    nc->ifname);
+		return -1;
+	}
+	if (nc->listen_port != d->listen_port && peers_listen(d, nc->listen_port) < 0) {
+		kernel_set_params(d->kernel, &op);
+		snprintf(err, errlen, "cannot listen on port %u", nc->listen_port);
+		peers_listen(d, d->cfg.listen_port);
+		return -1;
+	}
+	old = d->cfg;
+	if (config_copy(&d->cfg, nc) < 0) {
+		d->cfg = old;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ident_changed = id != d->node_id || hgw_addr_cmp(&a4, &d->addr4) != 0 ||
+	    hgw_addr_cmp(&a6, &d->addr6) != 0;
+	/* Networks: withdraw the removed, announce the new. */
+	for (i = 0; i < old.nnetworks; i++) {
+		if (ident_changed || !config_has_network(nc, &old.networks[i])) {
+			del_local(d, &old.networks[i], d->node_id);
+			if (!config_has_network(nc, &old.networks[i])) {
+				log_info("network %s removed: withdrawing it",
+				    hgw_prefix_fmt(&old.networks[i], pb, sizeof(pb)));
+				peers_announce(d, &old.networks[i], 1);
+			}
+		}
+	}
+	if (ident_changed) {
+		d->addr4 = a4;
+		d->addr6 = a6;
+		if (id != d->node_id) {
+			char e2[64];
+
+			d->node_id = id;
+			peers_reset(d, NULL, e2, sizeof(e2));
+		}
+	}
+	for (i = 0; i < nc->nnetworks; i++) {
+		int is_new = !config_has_network(&old, &nc->networks[i]);
+
+		if (is_new || ident_changed) {
+			add_local(d, &nc->networks[i]);
+			peers_announce(d, &nc->networks[i], 0);
+			if (is_new)
+				log_info("network %s added: announcing it",
+				    hgw_prefix_fmt(&nc->networks[i], pb, sizeof(pb)));
+		}
+	}
+	peers_flush(d);
+	if (op.proto != np.proto || op.table != np.table || op.metric != np.metric ||
+	    strcmp(op.ifname, np.ifname) != 0 || old.kernel_on != nc->kernel_on) {
+		log_info("kernel settings changed: rewriting our routes");
+		kernel_set_params(d->kernel, &np);
+		fib_params_changed(d->fib, &op);
+	}
+	peers_sync_config(d);
+	config_free(&old);
+	return 0;
+}
+
+int
+hgwd_reload(struct hgwd *d, char *err, size_t errlen)
+{
+	struct config nc;
+
+	if (config_load(d->cfg_path, &nc, err, errlen) < 0) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		return -1;
+	}
+	if (hgwd_apply_config(d, &nc, err, errlen) < 0) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		config_free(&nc);
+		return -1;
+	}
+	config_free(&nc);
+	log_info("configuration reloaded from %s", d->cfg_path);
+	return 0;
+}
+
+int
+hgwd_write_config(struct hgwd *d, char *err, size_t errlen)
+{
+	char tmp[4096], bak[4096];
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", d->cfg_path) >= (int)sizeof(tmp) ||
+	    snprintf(bak, sizeof(bak), "%s.bak", d->cfg_path) >= (int)sizeof(bak)) {
+		snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "! hgwd configuration, written by 'write memory'\n");
+	config_write(&d->cfg, f);
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	fclose(f);
+	/* Keep the previous file as .bak, then replace atomically. */
+	unlink(bak);
+	if (link(d->cfg_path, bak) < 0 && errno != ENOENT)
+		log_warn("write memory: cannot keep a backup as %s", bak);
+	if (rename(tmp, d->cfg_path) < 0) {
+		snprintf(err, errlen, "%s: %s", d->cfg_path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	log_info("configuration written to %s", d->cfg_path);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct hgwd *d = arg;
+	char err[256];
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading %s", d->cfg_path);
+		hgwd_reload(d, err, sizeof(err));
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	d->stopping = 1;
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		fatalx("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hgwd d;
+	const char *cfg_path = NULL, *sock = DEFAULT_SOCK;
+	int ch, check = 0, bg = 0, verbose = 0, sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	char err[512], nb[16], a4[HGW_ADDRSTRLEN], a6[HGW_ADDRSTRLEN];
+	struct kernel_params kp;
+	struct kernel_cb kcb;
+	size_t i;
+
+	while ((ch = getopt(argc, argv, "f:s:ndvh")) != -1) {
+		switch (ch) {
+		case 'f': cfg_path = optarg; break;
+		case 's': sock = optarg; break;
+		case 'n': check = 1; break;
+		case 'd': bg = 1; break;
+		case 'v': verbose = 1; break;
+		default: usage();
+		}
+	}
+	if (cfg_path == NULL || optind != argc)
+		usage();
+	memset(&d, 0, sizeof(d));
+	if (config_load(cfg_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		config_write(&d.cfg, stdout);
+		config_free(&d.cfg);
+		return 0;
+	}
+	if (bg)
+		daemonize();
+	log_init("hgwd", bg, verbose);
+	signal(SIGPIPE, SIG_IGN);
+	d.cfg_path = cfg_path;
+	d.sock_path = sock;
+	d.start_ms = now_ms();
+	d.backoff_seed = (uint32_t)getpid() ^ (uint32_t)d.start_ms;
+	TAILQ_INIT(&d.peers);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (rib_init(&d.rib, fib_schedule, NULL) < 0 || (d.fib = fib_new(&d)) == NULL)
+		fatalx("out of memory");
+	d.rib.dirty_arg = d.fib;
+	kparams(&d.cfg, &kp);
+	memset(&kcb, 0, sizeof(kcb));
+	fib_kernel_cb(d.fib, &kcb);
+	if ((d.kernel = kernel_open(d.base, &kp, &kcb)) == NULL)
+		fatalx("cannot open the kernel's netlink interface");
+	if (kernel_ifindex(d.kernel) == 0)
+		log_warnx("interface %s does not exist (yet): routes wait for it", d.cfg.ifname);
+	if (identity(&d, &d.cfg, &d.node_id, &d.addr4, &d.addr6) < 0)
+		fatalx("no node id: %s has no IPv4 address and the configuration sets no node-id",
+		    d.cfg.ifname);
+	if (cmd_init(&d) < 0)
+		fatalx("out of memory");
+	if (ctl_open(&d, sock) < 0)
+		fatalx("cannot open the control socket %s", sock);
+	if (peers_listen(&d, d.cfg.listen_port) < 0)
+		fatalx("cannot listen on port %u", d.cfg.listen_port);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d.sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);
+		event_add(d.sig_ev[i], NULL);
+	}
+	log_info("hgwd %s starting: node %s, interface %s, gateway %s%s%s, port %u",
+	    PACKAGE_VERSION, hgw_nodeid_fmt(d.node_id, nb, sizeof(nb)), d.cfg.ifname,
+	    d.addr4.family ? hgw_addr_fmt(&d.addr4, a4, sizeof(a4)) : "-",
+	    d.addr6.family ? " and " : "", d.addr6.family ? hgw_addr_fmt(&d.addr6, a6, sizeof(a6)) : "",
+	    d.listen_port);
+	log_info("the mesh is unauthenticated: any host on the LAN can announce routes");
+	for (i = 0; i < d.cfg.nnetworks; i++)
+		add_local(&d, &d.cfg.networks[i]);
+	peers_sync_config(&d);
+	fib_start(d.fib);
+	event_base_dispatch(d.base);
+
+	/* Clean stop: tell the peers, take our routes out of the kernel, and
+	 * give the NOTIFYs a moment to leave. */
+	d.stopping = 1;
+	peers_shutdown(&d);
+	fib_shutdown(d.fib);
+	if (d.nclosing > 0) {
+		struct timeval tv = { 1, 0 };
+
+		event_base_loopexit(d.base, &tv);
+		event_base_dispatch(d.base);
+	}
+	ctl_close(&d);
+	peers_unlisten(&d);
+	peers_free(&d);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		event_free(d.sig_ev[i]);
+	fib_free(d.fib);
+	kernel_close(d.kernel);
+	rib_destroy(&d.rib);
+	cmd_free(&d);
+	config_free(&d.cfg);
+	event_base_free(d.base);
+	log_info("stopped");
+	return 0;
+}

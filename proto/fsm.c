@@ -162,8 +162,11 @@ hgw_backoff_next(uint32_t cur_ms, uint32_t min_ms, uint32_t max_ms)
 uint32_t
 hgw_backoff_jitter(uint32_t base_ms, uint32_t rnd)
 {
-	/* base * (0.75 + 0.5 * rnd / 2^32) */
-	uint64_t spread = ((uint64_t)base_ms * (rnd >> 16)) >> 17;
+	/* An integer in [ceil(0.75 base), ceil(1.25 base)), that is every d
+	 * with 0.75 base <= d < 1.25 base, picked by rnd / 2^32. */
+	uint64_t lo = base_ms - base_ms / 4;
+	uint64_t hi = (uint64_t)base_ms + ((uint64_t)base_ms + 3) / 4;
+	uint64_t d = lo + (((hi - lo) * rnd) >> 32);
 
-	return (uint32_t)(base_ms - base_ms / 4 + spread);
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }

@@ -501,7 +501,8 @@ hgw_upd_add(struct hgw_upd_builder *b, const struct hgw_upd_item *it)
 	if (alen == 0 || it->prefix.plen > alen * 8 || it->origin == 0 ||
 	    (it->kind != HGW_UPD_ANNOUNCE && it->kind != HGW_UPD_WITHDRAW))
 		return -1;
-	if (it->kind == HGW_UPD_ANNOUNCE && it->gateway.family != fam)
+	if (it->kind == HGW_UPD_ANNOUNCE && (it->gateway.family != fam ||
+	    hgw_addr_is_unspec(&it->gateway)))
 		return -1;
 	same = b->sec_off != 0 && b->sec_kind == it->kind &&
 	    b->sec_family == fam && b->sec_origin == it->origin &&

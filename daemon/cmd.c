@@ -1,0 +1,399 @@
+/* cmd.c: the command table (modes, configuration, actions) and the dispatcher
+ * the control socket calls for every request line. */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "hgwd.h"
+#include "log.h"
+#include "peer.h"
+
+int
+cmd_fail(struct cmd_ctx *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->msg, x->msglen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* The matched words, keywords spelled out: what config_statement reads. */
+static void
+canonical_line(const struct cmd_args *a, int skip, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = skip; i < a->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+		    a->value[i]);
+}
+
+/* Applies one configuration statement to a copy of the running config, then
+ * the difference to the daemon: the same path as a reload. */
+static int
+apply_statement(struct cmd_ctx *x, const char *line, enum cfg_ctx cctx)
+{
+	struct hgwd *d = x->d;
+	struct config nc;
+	char err[256];
+
+	if (config_copy(&nc, &d->cfg) < 0)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Out of memory");
+	if (config_statement(&nc, &cctx, line, 0, err, sizeof(err)) < 0 ||
+	    config_check(&nc, err, sizeof(err)) < 0) {
+		config_free(&nc);
+		return cmd_fail(x, CTL_ERR_VALUE, "%% %s", err);
+	}
+	if (hgwd_apply_config(d, &nc, err, sizeof(err)) < 0) {
+		config_free(&nc);
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
+	}
+	config_free(&nc);
+	return CTL_OK;
+}
+
+static int
+do_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	char line[512];
+
+	canonical_line(a, 0, line, sizeof(line));
+	return apply_statement(x, line, CFG_CTX_ROUTER);
+}
+
+static int
+do_hostname(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	char line[512];
+
+	canonical_line(a, 0, line, sizeof(line));
+	return apply_statement(x, line, CFG_CTX_TOP);
+}
+
+static int
+do_kernel(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	if (a->n < 2)
+		return cmd_fail(x, CTL_ERR_INCOMPLETE,
+		    "%% Incomplete command: kernel protocol N | table N | metric N | on | off");
+	return do_router_stmt(x, a);
+}
+
+static int
+do_configure(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	ctl_set_mode(x->c, CMD_MODE_CONFIG);
+	return CTL_OK;
+}
+
+static int
+do_router(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	ctl_set_mode(x->c, CMD_MODE_ROUTER);
+	return CTL_OK;
+}
+
+static int
+do_exit(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	unsigned m = ctl_mode(x->c);
+
+	if (m == CMD_MODE_ROUTER)
+		ctl_set_mode(x->c, CMD_MODE_CONFIG);
+	else if (m == CMD_MODE_CONFIG)
+		ctl_set_mode(x->c, CMD_MODE_VIEW);
+	else
+		return cmd_fail(x, CTL_OK, "bye");
+	return CTL_OK;
+}
+
+static int
+do_end(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	ctl_set_mode(x->c, CMD_MODE_VIEW);
+	return CTL_OK;
+}
+
+static int
+do_write(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	char err[256];
+
+	if (hgwd_write_config(x->d, err, sizeof(err)) < 0)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
+	return cmd_fail(x, CTL_OK, "configuration saved to %s", x->d->cfg_path);
+}
+
+static int
+do_reload(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	char err[256];
+
+	if (hgwd_reload(x->d, err, sizeof(err)) < 0)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
+	return cmd_fail(x, CTL_OK, "configuration reloaded from %s", x->d->cfg_path);
+}
+
+static int
+do_clear_peer(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	const char *who = cmd_arg(a, "PEER");
+	struct hgw_addr addr;
+	char err[128];
+
+	if (who == NULL) {
+		peers_reset(x->d, NULL, err, sizeof(err));
+		return CTL_OK;
+	}
+	if (hgw_addr_parse(who, &addr) < 0)
+		return cmd_fail(x, CTL_ERR_VALUE, "%% Invalid address '%s'", who);
+	peers_reset(x->d, &addr, err, sizeof(err));
+	if (err[0])
+		return cmd_fail(x, CTL_ERR_NOTFOUND, "%% %s: %s", who, err);
+	return CTL_OK;
+}
+
+static unsigned
+debug_cats(const struct cmd_args *a)
+{
+	if (cmd_arg(a, "peer"))
+		return LOG_CAT_PEER;
+	if (cmd_arg(a, "rib"))
+		return LOG_CAT_RIB;
+	if (cmd_arg(a, "kernel"))
+		return LOG_CAT_KERNEL;
+	return LOG_CAT_ALL;
+}
+
+static int
+do_debug(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	log_set_debug(debug_cats(a), 1);
+	return CTL_OK;
+}
+
+static int
+do_no_debug(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	log_set_debug(debug_cats(a), 0);
+	return CTL_OK;
+}
+
+#define R CMD_MODE_ROUTER
+#define P CMD_F_PRIV
+
+static const struct cmd_def cmd_defs[] = {
+	{ CMD_MODE_VIEW, "configure terminal",
+	  "Enter configuration mode\nConfigure from the terminal", do_configure, P },
+	{ CMD_MODE_ALL, "write memory",
+	  "Write the running configuration\nTo the configuration file (keeping a .bak)", do_write, P },
+	{ CMD_MODE_VIEW, "reload",
+	  "Re-read the configuration file and apply the difference (as SIGHUP)", do_reload, P },
+	{ CMD_MODE_VIEW, "clear peer (PEER|*)",
+	  "Reset sessions\nReset a peer's session\nPeer address\nEvery peer", do_clear_peer, P },
+	{ CMD_MODE_VIEW, "debug (peer|rib|kernel|all)",
+	  "Turn on debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
+	  do_debug, P },
+	{ CMD_MODE_VIEW, "no debug (peer|rib|kernel|all)",
+	  "Negate a command\nTurn off debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
+	  do_no_debug, P },
+	{ CMD_MODE_ALL, "exit", "Leave this mode (or the shell)", do_exit, 0 },
+	{ CMD_MODE_ALL, "quit", "Leave this mode (or the shell)", do_exit, 0 },
+	{ CMD_MODE_CONFIG | R, "end", "Back to the top level", do_end, 0 },
+	{ CMD_MODE_CONFIG, "hostname WORD", "Set the host name\nThe name", do_hostname, P },
+	{ CMD_MODE_CONFIG, "router hgw", "Configure a routing process\nThe host-gw mesh", do_router, P },
+	{ R, "interface WORD", "The LAN interface\nInterface name", do_router_stmt, P },
+	{ R, "address ADDRESS", "Advertise this gateway address\nIPv4 or IPv6 address", do_router_stmt, P },
+	{ R, "no address ADDRESS", "Negate a command\nAdvertised gateway\nIPv4 or IPv6 address", do_router_stmt, P },
+	{ R, "node-id A.B.C.D", "Set the node id\nNode id as a dotted quad", do_router_stmt, P },
+	{ R, "no node-id", "Negate a command\nUse the interface's IPv4 address as node id", do_router_stmt, P },
+	{ R, "listen port (1-65535)", "Where to accept sessions\nTCP port\nPort number", do_router_stmt, P },
+	{ R, "network PREFIX", "Announce a container subnet of this node\nIPv4 or IPv6 prefix", do_router_stmt, P },
+	{ R, "no network ROUTE", "Negate a command\nWithdraw a container subnet\nIPv4 or IPv6 prefix", do_router_stmt, P },
+	{ R, "neighbor ADDRESS [port (1-65535)]",
+	  "Add a neighbor to dial\nIts LAN address\nIts hgw port\nPort number", do_router_stmt, P },
+	{ R, "no neighbor PEER", "Negate a command\nRemove a neighbor\nIts address", do_router_stmt, P },
+	{ R, "timers keepalive SECONDS hold SECONDS",
+	  "Session timers\nKeepalive interval\nSeconds, one decimal allowed\nHold time\nSeconds, one decimal allowed",
+	  do_router_stmt, P },
+	{ R, "timers startup SECONDS",
+	  "Session timers\nLongest wait for every neighbor's table before removing stale routes\nSeconds",
+	  do_router_stmt, P },
+	{ R, "no timers", "Negate a command\nDefault timers", do_router_stmt, P },
+	{ R, "kernel [protocol (5-255)] [table (1-4294967295)] [metric (0-4294967295)]",
+	  "Kernel routes\nRoute protocol number\nNumber\nRouting table\nTable id\nRoute metric\nMetric",
+	  do_kernel, P },
+	{ R, "kernel (on|off)", "Kernel routes\nInstall routes\nDo not touch the kernel", do_router_stmt, P },
+};
+
+#undef R
+#undef P
+
+static void
+dynamic(void *arg, const char *vartype, const char *partial, cmd_emit_fn emit,
+    void *emit_arg)
+{
+	struct hgwd *d = arg;
+	size_t plen = strlen(partial);
+
+	if (strcmp(vartype, "PEER") == 0) {
+		struct peer *p;
+
+		TAILQ_FOREACH(p, &d->peers, entry)
+			if (strncmp(p->name, partial, plen) == 0)
+				emit(emit_arg, p->name);
+	} else if (strcmp(vartype, "ROUTE") == 0) {
+		size_t i, n, shown = 0;
+		struct hgw_prefix *all = rib_snapshot(&d->rib, &n);
+		char buf[HGW_ADDRSTRLEN];
+
+		for (i = 0; i < n && shown < 200; i++) {
+			hgw_prefix_fmt(&all[i], buf, sizeof(buf));
+			if (strncmp(buf, partial, plen) == 0) {
+				emit(emit_arg, buf);
+				shown++;
+			}
+		}
+		free(all);
+	}
+}
+
+int
+cmd_init(struct hgwd *d)
+{
+	size_t i;
+
+	if ((d->cmds = cmd_tree_new()) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(cmd_defs) / sizeof(cmd_defs[0]); i++)
+		if (cmd_tree_add(d->cmds, &cmd_defs[i]) < 0)
+			fatalx("command table: bad syntax '%s'", cmd_defs[i].syntax);
+	for (i = 0; i < cmd_show_ndefs; i++)
+		if (cmd_tree_add(d->cmds, &cmd_show_defs[i]) < 0)
+			fatalx("command table: bad syntax '%s'", cmd_show_defs[i].syntax);
+	cmd_tree_set_dynamic(d->cmds, dynamic, d);
+	return 0;
+}
+
+void
+cmd_free(struct hgwd *d)
+{
+	cmd_tree_free(d->cmds);
+	d->cmds = NULL;
+}
+
+static void
+prompt(struct hgwd *d, struct ctl_conn *c, char *buf, size_t len)
+{
+	const char *h = d->cfg.hostname[0] ? d->cfg.hostname : "hgw";
+
+	switch (ctl_mode(c)) {
+	case CMD_MODE_CONFIG:
+		snprintf(buf, len, "%s(config)# ", h);
+		break;
+	case CMD_MODE_ROUTER:
+		snprintf(buf, len, "%s(config-router)# ", h);
+		break;
+	default:
+		snprintf(buf, len, "%s%s ", h, ctl_privileged(c) ? "#" : ">");
+	}
+}
+
+static int
+meta(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t msglen)
+{
+	struct cmd_cand cands[256];
+	struct cmd_match m;
+	char buf[256];
+	int n, i;
+
+	if (strcmp(line, "%prompt") == 0) {
+		prompt(d, c, buf, sizeof(buf));
+		ctl_line(c, CTL_PROMPT, buf);
+		return CTL_OK;
+	}
+	if (strncmp(line, "%complete ", 10) == 0) {
+		n = cmd_complete(d->cmds, ctl_mode(c), line + 10, cands, 256);
+		for (i = 0; i < n; i++) {
+			snprintf(buf, sizeof(buf), "%.63s\t%.127s", cands[i].word, cands[i].help);
+			ctl_line(c, CTL_COMPLETE, buf);
+		}
+		return CTL_OK;
+	}
+	if (strncmp(line, "%help ", 6) == 0) {
+		memset(&m, 0, sizeof(m));
+		n = cmd_help(d->cmds, ctl_mode(c), line + 6, cands, 256, &m);
+		if (n < 0) {
+			snprintf(msg, msglen, "%s", m.msg[0] ? m.msg : "% Unknown command");
+			return CTL_ERR_UNKNOWN;
+		}
+		for (i = 0; i < n; i++) {
+			snprintf(buf, sizeof(buf), "%.63s\t%.127s", cands[i].word, cands[i].help);
+			ctl_line(c, CTL_HELP, buf);
+		}
+		return CTL_OK;
+	}
+	snprintf(msg, msglen, "%% Unknown request '%s'", line);
+	return CTL_ERR_UNKNOWN;
+}
+
+int
+cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t msglen)
+{
+	struct cmd_match *m;
+	struct cmd_ctx x;
+	int code;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (line[0] == '%')
+		return meta(d, c, line, msg, msglen);
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(msg, msglen, "%% Out of memory");
+		return CTL_ERR_RUNTIME;
+	}
+	cmd_match(d->cmds, ctl_mode(c), line, m);
+	switch (m->status) {
+	case CMD_MATCH_OK:
+		break;
+	case CMD_MATCH_EMPTY:
+		free(m);
+		return CTL_OK;
+	case CMD_MATCH_AMBIGUOUS:
+		code = CTL_ERR_AMBIGUOUS;
+		goto err;
+	case CMD_MATCH_INCOMPLETE:
+		code = CTL_ERR_INCOMPLETE;
+		goto err;
+	case CMD_MATCH_BAD_VALUE:
+		code = CTL_ERR_VALUE;
+		goto err;
+	default:
+		code = CTL_ERR_UNKNOWN;
+		goto err;
+	}
+	if ((m->def->flags & CMD_F_PRIV) && !ctl_privileged(c)) {
+		snprintf(msg, msglen, "%% Permission denied: only root or the socket's group may run this command");
+		free(m);
+		return CTL_ERR_PERM;
+	}
+	x.d = d;
+	x.c = c;
+	x.msg = msg;
+	x.msglen = msglen;
+	code = m->def->fn(&x, &m->args);
+	free(m);
+	return code;
+err:
+	snprintf(msg, msglen, "%s", m->msg);
+	free(m);
+	return code;
+}

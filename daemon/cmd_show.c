@@ -1,0 +1,683 @@
+/* cmd_show.c: the show commands: summary, peers, routes (streamed), fib, running-config. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "hgwd.h"
+#include "kernel.h"
+#include "log.h"
+#include "peer.h"
+
+#define ROUTES_PER_CALL 256
+
+static const char *
+fmt_age(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 86400)
+		snprintf(buf, len, "%llud%02lluh%02llum", (unsigned long long)(s / 86400),
+		    (unsigned long long)(s % 86400 / 3600), (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%02llu:%02llu:%02llu", (unsigned long long)(s / 3600),
+		    (unsigned long long)(s % 3600 / 60), (unsigned long long)(s % 60));
+	return buf;
+}
+
+static json_object *
+jstr_or_null(const char *s)
+{
+	return s != NULL && s[0] ? json_object_new_string(s) : NULL;
+}
+
+/* show summary */
+
+struct counts {
+	struct hgwd *d;
+	size_t installed, local, failed, learned;
+};
+
+static void
+count_entry(void *arg, struct rib_entry *e)
+{
+	struct counts *c = arg;
+	struct rib_path *b = rib_best(e);
+
+	if (b == NULL)
+		return;
+	if (b->peer == NULL)
+		c->local++;
+	else
+		c->learned++;
+	if (e->fib_nh != NULL && e->fib_nh == b->nh)
+		c->installed++;
+	else if (b->peer != NULL && e->fib_err != 0)
+		c->failed++;
+}
+
+static int
+show_summary(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct hgwd *d = x->d;
+	struct counts c = { d, 0, 0, 0, 0 };
+	struct peer *p;
+	int npeers = 0, nest = 0, ncfg = 0;
+	char nb[16], a4[HGW_ADDRSTRLEN], a6[HGW_ADDRSTRLEN], pb[HGW_ADDRSTRLEN], age[32];
+	uint64_t up = now_ms() - d->start_ms;
+	const struct kernel_stats *ks = kernel_stats(d->kernel);
+	size_t i;
+
+	rib_foreach(&d->rib, count_entry, &c);
+	TAILQ_FOREACH(p, &d->peers, entry) {
+		npeers++;
+		nest += p->est != NULL;
+		ncfg += p->configured;
+	}
+	hgw_nodeid_fmt(d->node_id, nb, sizeof(nb));
+	hgw_addr_fmt(&d->addr4, a4, sizeof(a4));
+	hgw_addr_fmt(&d->addr6, a6, sizeof(a6));
+	if (cmd_arg(a, "json")) {
+		json_object *o = json_object_new_object(), *nets = json_object_new_array();
+		json_object *peers = json_object_new_object(), *routes = json_object_new_object();
+		json_object *kern = json_object_new_object();
+
+		json_object_object_add(o, "nodeId", json_object_new_string(nb));
+		json_object_object_add(o, "hostname", json_object_new_string(d->cfg.hostname));
+		json_object_object_add(o, "interface", json_object_new_string(d->cfg.ifname));
+		json_object_object_add(o, "address", d->addr4.family ? json_object_new_string(a4) : NULL);
+		json_object_object_add(o, "address6", d->addr6.family ? json_object_new_string(a6) : NULL);
+		json_object_object_add(o, "listenPort", json_object_new_int(d->listen_port));
+		for (i = 0; i < d->cfg.nnetworks; i++)
+			json_object_array_add(nets, json_object_new_string(
+			    hgw_prefix_fmt(&d->cfg.networks[i], pb, sizeof(pb))));
+		json_object_object_add(o, "networks", nets);
+		json_object_object_add(peers, "configured", json_object_new_int(ncfg));
+		json_object_object_add(peers, "total", json_object_new_int(npeers));
+		json_object_object_add(peers, "established", json_object_new_int(nest));
+		json_object_object_add(o, "peers", peers);
+		json_object_object_add(routes, "prefixes", json_object_new_int64((int64_t)d->rib.count));
+		json_object_object_add(routes, "paths", json_object_new_int64((int64_t)d->rib.npaths));
+		json_object_object_add(routes, "local", json_object_new_int64((int64_t)c.local));
+		json_object_object_add(routes, "learned", json_object_new_int64((int64_t)c.learned));
+		json_object_object_add(routes, "installed", json_object_new_int64((int64_t)c.installed));
+		json_object_object_add(routes, "failed", json_object_new_int64((int64_t)c.failed));
+		json_object_object_add(routes, "conflicts", json_object_new_int64((int64_t)d->rib.nconflicts));
+		json_object_object_add(routes, "ribBytes", json_object_new_int64((int64_t)rib_memory(&d->rib)));
+		json_object_object_add(o, "routes", routes);
+		json_object_object_add(kern, "enabled", json_object_new_boolean(d->cfg.kernel_on));
+		json_object_object_add(kern, "protocol", json_object_new_int(d->cfg.kernel_proto));
+		json_object_object_add(kern, "table", json_object_new_int64(d->cfg.kernel_table));
+		json_object_object_add(kern, "metric", json_object_new_int64(d->cfg.kernel_metric));
+		json_object_object_add(kern, "batches", json_object_new_int64((int64_t)ks->batches));
+		json_object_object_add(kern, "writes", json_object_new_int64((int64_t)ks->ops));
+		json_object_object_add(kern, "errors", json_object_new_int64((int64_t)ks->errors));
+		json_object_object_add(kern, "overruns", json_object_new_int64((int64_t)ks->overruns));
+		json_object_object_add(o, "kernel", kern);
+		json_object_object_add(o, "initialSyncDone", json_object_new_boolean(fib_sync_done(d->fib)));
+		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
+		ctl_json(x->c, o);
+		return CTL_OK;
+	}
+	ctl_printf(x->c, "hgwd node %s, host %s, up %s", nb, d->cfg.hostname[0] ? d->cfg.hostname : "-",
+	    fmt_age(up, age, sizeof(age)));
+	ctl_printf(x->c, "Interface %s, gateway %s%s%s, listening on port %u", d->cfg.ifname,
+	    d->addr4.family ? a4 : "-", d->addr6.family ? " and " : "", d->addr6.family ? a6 : "",
+	    d->listen_port);
+	for (i = 0; i < d->cfg.nnetworks; i++)
+		ctl_printf(x->c, "Network %s", hgw_prefix_fmt(&d->cfg.networks[i], pb, sizeof(pb)));
+	ctl_printf(x->c, "Peers: %d configured, %d known, %d established", ncfg, npeers, nest);
+	ctl_printf(x->c, "Routes: %zu prefixes, %zu paths, %zu local, %zu learned, %zu installed, %zu failed, %zu in conflict",
+	    d->rib.count, d->rib.npaths, c.local, c.learned, c.installed, c.failed, d->rib.nconflicts);
+	if (d->cfg.kernel_on)
+		ctl_printf(x->c, "Kernel: protocol %u, table %u, metric %u; %llu writes in %llu batches, %llu errors",
+		    d->cfg.kernel_proto, d->cfg.kernel_table, d->cfg.kernel_metric,
+		    (unsigned long long)ks->ops, (unsigned long long)ks->batches,
+		    (unsigned long long)ks->errors);
+	else
+		ctl_printf(x->c, "Kernel: off");
+	ctl_printf(x->c, "Initial sync: %s", fib_sync_done(d->fib) ? "done" : "in progress");
+	return CTL_OK;
+}
+
+/* show peers */
+
+static const char *
+peer_state(const struct peer *p)
+{
+	const struct session *best = p->est;
+	int i;
+
+	if (best == NULL)
+		for (i = 0; i < PEER_MAX_SESSIONS; i++)
+			if (p->sess[i] != NULL && (best == NULL || p->sess[i]->state > best->state))
+				best = p->sess[i];
+	return best ? hgw_state_name(best->state) : "idle";
+}
+
+static json_object *
+peer_json(const struct peer *p)
+{
+	json_object *o = json_object_new_object();
+	const struct session *s = p->est;
+	uint64_t now = now_ms();
+	char nb[16];
+
+	json_object_object_add(o, "address", json_object_new_string(p->name));
+	json_object_object_add(o, "port", json_object_new_int(p->port));
+	json_object_object_add(o, "configured", json_object_new_boolean(p->configured));
+	json_object_object_add(o, "state", json_object_new_string(peer_state(p)));
+	json_object_object_add(o, "nodeId", p->node_id ?
+	    json_object_new_string(hgw_nodeid_fmt(p->node_id, nb, sizeof(nb))) : NULL);
+	json_object_object_add(o, "hostname", jstr_or_null(p->hostname));
+	json_object_object_add(o, "direction", s ? json_object_new_string(s->outbound ?
+	    "outbound" : "inbound") : NULL);
+	json_object_object_add(o, "uptimeMs", s ? json_object_new_int64((int64_t)(now - s->established_ms)) : NULL);
+	json_object_object_add(o, "downtimeMs", s ? NULL : json_object_new_int64((int64_t)(now - p->down_since_ms)));
+	json_object_object_add(o, "holdTimeMs", s ? json_object_new_int64(s->hold_ms) : NULL);
+	json_object_object_add(o, "keepaliveMs", s ? json_object_new_int64(s->ka_ms) : NULL);
+	json_object_object_add(o, "eorReceived", json_object_new_boolean(p->eor_received));
+	json_object_object_add(o, "prefixesReceived", json_object_new_int64((int64_t)p->pfx_received));
+	json_object_object_add(o, "prefixesAccepted", json_object_new_int64(p->pfx_accepted));
+	json_object_object_add(o, "prefixesRefused", json_object_new_int64((int64_t)p->pfx_refused));
+	json_object_object_add(o, "lastRefused", jstr_or_null(p->last_refused));
+	json_object_object_add(o, "messagesIn", json_object_new_int64((int64_t)p->msgs_in));
+	json_object_object_add(o, "messagesOut", json_object_new_int64((int64_t)p->msgs_out));
+	json_object_object_add(o, "updatesIn", json_object_new_int64((int64_t)p->updates_in));
+	json_object_object_add(o, "updatesOut", json_object_new_int64((int64_t)p->updates_out));
+	json_object_object_add(o, "notificationsIn", json_object_new_int64((int64_t)p->notify_in));
+	json_object_object_add(o, "notificationsOut", json_object_new_int64((int64_t)p->notify_out));
+	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->errors));
+	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
+	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
+	if (s == NULL && p->configured && p->retry_at_ms > now)
+		json_object_object_add(o, "connectRetryMs",
+		    json_object_new_int64((int64_t)(p->retry_at_ms - now)));
+	return o;
+}
+
+static int
+cmp_peer(const void *a, const void *b)
+{
+	return hgw_addr_cmp(&(*(struct peer *const *)a)->addr, &(*(struct peer *const *)b)->addr);
+}
+
+static void
+peer_detail(struct ctl_conn *c, const struct peer *p)
+{
+	const struct session *s = p->est;
+	char nb[16], age[32];
+	uint64_t now = now_ms();
+
+	ctl_printf(c, "Peer %s, port %u, %s, state %s", p->name, p->port,
+	    p->configured ? "configured" : "dynamic (it dialled us)", peer_state(p));
+	if (p->node_id)
+		ctl_printf(c, "  Node id %s, hostname %s", hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)),
+		    p->hostname[0] ? p->hostname : "-");
+	if (s)
+		ctl_printf(c, "  Up for %s, %s, hold time %u ms, keepalive %u ms, END-OF-RIB %s",
+		    fmt_age(now - s->established_ms, age, sizeof(age)),
+		    s->outbound ? "outbound" : "inbound", s->hold_ms, s->ka_ms,
+		    p->eor_received ? "received" : "not yet received");
+	else
+		ctl_printf(c, "  Down for %s%s", fmt_age(now - p->down_since_ms, age, sizeof(age)),
+		    p->configured ? ", re-dialling with back-off" : "");
+	ctl_printf(c, "  Prefixes: %llu received, %u accepted, %llu refused%s%s",
+	    (unsigned long long)p->pfx_received, p->pfx_accepted,
+	    (unsigned long long)p->pfx_refused, p->last_refused[0] ? "; last refused " : "",
+	    p->last_refused);
+	ctl_printf(c, "  Messages: %llu in, %llu out; updates %llu in, %llu out; notifications %llu in, %llu out",
+	    (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out,
+	    (unsigned long long)p->updates_in, (unsigned long long)p->updates_out,
+	    (unsigned long long)p->notify_in, (unsigned long long)p->notify_out);
+	ctl_printf(c, "  Errors %llu, flaps %llu, last error: %s", (unsigned long long)p->errors,
+	    (unsigned long long)p->flaps, p->last_error[0] ? p->last_error : "none");
+}
+
+static int
+show_peers(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct hgwd *d = x->d;
+	const char *which = cmd_arg(a, "PEER");
+	struct peer *p, **list = NULL;
+	size_t n = 0, cap = 0, i;
+	struct hgw_addr want;
+	char nb[16], age[32];
+	uint64_t now = now_ms();
+
+	if (which != NULL && hgw_addr_parse(which, &want) < 0)
+		return cmd_fail(x, CTL_ERR_VALUE, "%% Invalid address '%s'", which);
+	TAILQ_FOREACH(p, &d->peers, entry) {
+		if (which != NULL && hgw_addr_cmp(&p->addr, &want) != 0)
+			continue;
+		if (grow_array((void **)&list, &cap, n + 1, sizeof(*list)) < 0)
+			break;
+		list[n++] = p;
+	}
+	if (which != NULL && n == 0) {
+		free(list);
+		return cmd_fail(x, CTL_ERR_NOTFOUND, "%% No such peer: %s", which);
+	}
+	if (n > 1)
+		qsort(list, n, sizeof(*list), cmp_peer);
+	if (cmd_arg(a, "json")) {
+		json_object *o = json_object_new_object(), *peers = json_object_new_object();
+
+		json_object_object_add(o, "nodeId", json_object_new_string(
+		    hgw_nodeid_fmt(d->node_id, nb, sizeof(nb))));
+		for (i = 0; i < n; i++)
+			json_object_object_add(peers, list[i]->name, peer_json(list[i]));
+		json_object_object_add(o, "peers", peers);
+		free(list);
+		ctl_json(x->c, o);
+		return CTL_OK;
+	}
+	if (cmd_arg(a, "detail") || which != NULL) {
+		for (i = 0; i < n; i++)
+			peer_detail(x->c, list[i]);
+		free(list);
+		return CTL_OK;
+	}
+	ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6s %6s %6s %8s %8s", "Peer", "Node id",
+	    "State", "Up/Down", "Hold", "Rcvd", "Acc", "MsgIn", "MsgOut");
+	for (i = 0; i < n; i++) {
+		const struct session *s;
+
+		p = list[i];
+		s = p->est;
+		ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6.1f %6llu %6u %8llu %8llu", p->name,
+		    p->node_id ? hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)) : "-", peer_state(p),
+		    fmt_age(now - (s ? s->established_ms : p->down_since_ms), age, sizeof(age)),
+		    s ? s->hold_ms / 1000.0 : 0.0, (unsigned long long)p->pfx_received,
+		    p->pfx_accepted, (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out);
+	}
+	ctl_printf(x->c, "Total: %zu peer%s", n, n == 1 ? "" : "s");
+	free(list);
+	return CTL_OK;
+}
+
+/* show routes: streamed over a sorted snapshot of the prefixes. */
+
+struct routes_state {
+	struct hgwd *d;
+	struct hgw_prefix *pfx;
+	size_t n, i;
+	int json, first;
+	char *held;		/* JSON: last line of the previous entry, awaiting its comma */
+};
+
+static json_object *
+route_json(struct hgwd *d, const struct rib_entry *e)
+{
+	json_object *o = json_object_new_object(), *paths = json_object_new_array();
+	const struct rib_path *p, *best = rib_best(e);
+	char buf[HGW_ADDRSTRLEN], reason[160], nb[16];
+	const char *state = fib_state_name(d, e, reason, sizeof(reason));
+	uint32_t now = hgwd_now_cs(d);
+
+	json_object_object_add(o, "prefix", json_object_new_string(
+	    hgw_prefix_fmt(&e->pfx, buf, sizeof(buf))));
+	json_object_object_add(o, "family", json_object_new_string(
+	    e->pfx.family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_object_add(o, "installed", json_object_new_boolean(strcmp(state, "installed") == 0));
+	json_object_object_add(o, "fib", json_object_new_string(state));
+	json_object_object_add(o, "reason", strcmp(state, "installed") == 0 ? NULL : jstr_or_null(reason));
+	json_object_object_add(o, "conflict", json_object_new_boolean((e->flags & RIB_E_CONFLICT) != 0));
+	json_object_object_add(o, "kernelGateway", e->fib_nh ?
+	    json_object_new_string(hgw_addr_fmt(&e->fib_nh->addr, buf, sizeof(buf))) : NULL);
+	for (p = e->paths; p != NULL; p = p->next) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "origin", json_object_new_string(
+		    hgw_nodeid_fmt(p->origin, nb, sizeof(nb))));
+		json_object_object_add(j, "gateway", json_object_new_string(
+		    hgw_addr_fmt(&p->nh->addr, buf, sizeof(buf))));
+		json_object_object_add(j, "peer", p->peer ? json_object_new_string(p->peer->name) : NULL);
+		json_object_object_add(j, "local", json_object_new_boolean(p->peer == NULL));
+		json_object_object_add(j, "best", json_object_new_boolean(p == best));
+		json_object_object_add(j, "stale", json_object_new_boolean((p->flags & RIB_PATH_STALE) != 0));
+		json_object_object_add(j, "ageMs", json_object_new_int64((int64_t)(now - p->since_cs) * 10));
+		json_object_array_add(paths, j);
+	}
+	json_object_object_add(o, "paths", paths);
+	return o;
+}
+
+static void
+route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
+{
+	const struct rib_path *p, *best = rib_best(e);
+	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], ob[16], age[32], reason[160];
+	const char *state = fib_state_name(d, e, reason, sizeof(reason));
+	uint32_t now = hgwd_now_cs(d);
+	int first = 1;
+
+	hgw_prefix_fmt(&e->pfx, pb, sizeof(pb));
+	if (e->paths == NULL)
+		ctl_printf(c, "   %-24s %-24s %-15s %-15s %-9s %s", pb, "-", "-", "-", "-", state);
+	for (p = e->paths; p != NULL; p = p->next) {
+		char codes[4] = "   ";
+
+		codes[0] = p == best ? '*' : ' ';
+		codes[1] = p == best && strcmp(state, "installed") == 0 ? '>' :
+		    p->peer == NULL ? 'L' : ' ';
+		codes[2] = (e->flags & RIB_E_CONFLICT) ? 'C' : ' ';
+		ctl_printf(c, "%s%-24s %-24s %-15s %-15s %-9s %s%s%s", codes, first ? pb : "",
+		    hgw_addr_fmt(&p->nh->addr, gb, sizeof(gb)),
+		    hgw_nodeid_fmt(p->origin, ob, sizeof(ob)), p->peer ? p->peer->name : "local",
+		    fmt_age((uint64_t)(now - p->since_cs) * 10, age, sizeof(age)),
+		    p == best ? state : "", p == best && reason[0] && strcmp(state, "local") ? ": " : "",
+		    p == best && strcmp(state, "local") ? reason : "");
+		first = 0;
+	}
+}
+
+static void
+emit_json_entry(struct routes_state *st, struct ctl_conn *c, const char *key, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char line[1024];
+	int first = 1;
+
+	if (st->held != NULL) {
+		snprintf(line, sizeof(line), "%s,", st->held);
+		ctl_line(c, CTL_DATA, line);
+		free(st->held);
+		st->held = NULL;
+	}
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		if (first)
+			snprintf(line, sizeof(line), "    \"%s\": %.*s", key, (int)n, s);
+		else
+			snprintf(line, sizeof(line), "    %.*s", (int)n, s);
+		first = 0;
+		s += n + (nl != NULL);
+		if (*s == '\0')
+			st->held = strdup(line);
+		else
+			ctl_line(c, CTL_DATA, line);
+	}
+}
+
+static int
+routes_gen(struct ctl_conn *c, void *arg)
+{
+	struct routes_state *st = arg;
+	size_t k;
+
+	if (st->first) {
+		st->first = 0;
+		if (st->json) {
+			ctl_line(c, CTL_DATA, "{");
+			ctl_line(c, CTL_DATA, "  \"routes\": {");
+		} else {
+			ctl_printf(c, "Codes: * best, > installed, L local, C conflict");
+			ctl_printf(c, "   %-24s %-24s %-15s %-15s %-9s %s", "Prefix", "Gateway",
+			    "Origin", "Peer", "Age", "FIB");
+		}
+	}
+	for (k = 0; k < ROUTES_PER_CALL && st->i < st->n; st->i++) {
+		struct rib_entry *e = rib_lookup(&st->d->rib, &st->pfx[st->i]);
+		char pb[HGW_ADDRSTRLEN];
+
+		if (e == NULL)
+			continue;	/* gone since the snapshot */
+		k++;
+		if (st->json) {
+			json_object *o = route_json(st->d, e);
+
+			emit_json_entry(st, c, hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)), o);
+			json_object_put(o);
+		} else
+			route_text(c, st->d, e);
+	}
+	if (st->i < st->n)
+		return 1;
+	if (st->json) {
+		if (st->held != NULL)
+			ctl_line(c, CTL_DATA, st->held);
+		ctl_line(c, CTL_DATA, "  }");
+		ctl_line(c, CTL_DATA, "}");
+	}
+	return 0;
+}
+
+static void
+routes_free(void *arg)
+{
+	struct routes_state *st = arg;
+
+	free(st->pfx);
+	free(st->held);
+	free(st);
+}
+
+static int
+show_routes(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct hgwd *d = x->d;
+	const char *which = cmd_arg(a, "ROUTE");
+	struct routes_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Out of memory");
+	st->d = d;
+	st->json = cmd_arg(a, "json") != NULL;
+	st->first = 1;
+	if (which != NULL) {
+		const char *why;
+
+		if ((st->pfx = malloc(sizeof(*st->pfx))) == NULL ||
+		    hgw_prefix_parse(which, st->pfx, &why) < 0) {
+			routes_free(st);
+			return cmd_fail(x, CTL_ERR_VALUE, "%% Invalid prefix '%s'", which);
+		}
+		if (rib_lookup(&d->rib, st->pfx) == NULL) {
+			routes_free(st);
+			return cmd_fail(x, CTL_ERR_NOTFOUND, "%% No route for %s", which);
+		}
+		st->n = 1;
+	} else
+		st->pfx = rib_snapshot(&d->rib, &st->n);
+	ctl_stream(x->c, routes_gen, st, routes_free);
+	return CMD_STREAMING;
+}
+
+/* show fib: what the kernel holds for our protocol, against the RIB. */
+
+struct fib_row {
+	struct hgw_prefix pfx;
+	struct hgw_addr gw;
+	uint32_t metric;
+};
+
+struct fib_dump {
+	struct fib_row *rows;
+	size_t n, cap;
+};
+
+static void
+fib_collect(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw, uint32_t metric)
+{
+	struct fib_dump *fd = arg;
+
+	if (grow_array((void **)&fd->rows, &fd->cap, fd->n + 1, sizeof(*fd->rows)) < 0)
+		return;
+	fd->rows[fd->n].pfx = *p;
+	fd->rows[fd->n].gw = *gw;
+	fd->rows[fd->n].metric = metric;
+	fd->n++;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	return hgw_prefix_cmp(&((const struct fib_row *)a)->pfx, &((const struct fib_row *)b)->pfx);
+}
+
+/* The RIB's wish for p: its best path's gateway when it should be installed. */
+static const struct nexthop *
+rib_wish(struct hgwd *d, const struct hgw_prefix *p)
+{
+	struct rib_entry *e = rib_lookup(&d->rib, p);
+	char reason[160];
+
+	if (e == NULL || rib_best(e) == NULL || rib_best(e)->peer == NULL)
+		return NULL;
+	if (strcmp(fib_state_name(d, e, reason, sizeof(reason)), "not-installed") == 0)
+		return NULL;
+	return rib_best(e)->nh;
+}
+
+struct missing_ctx {
+	struct hgwd *d;
+	struct fib_dump *fd;
+	struct fib_dump missing;
+};
+
+static void
+find_missing(void *arg, struct rib_entry *e)
+{
+	struct missing_ctx *m = arg;
+	const struct nexthop *w = rib_wish(m->d, &e->pfx);
+	struct fib_row key;
+
+	if (w == NULL)
+		return;
+	key.pfx = e->pfx;
+	if (m->fd->n && bsearch(&key, m->fd->rows, m->fd->n, sizeof(key), cmp_row) != NULL)
+		return;
+	fib_collect(&m->missing, &e->pfx, &w->addr, m->d->cfg.kernel_metric);
+}
+
+static int
+show_fib(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct hgwd *d = x->d;
+	struct fib_dump fd = { NULL, 0, 0 };
+	struct missing_ctx m;
+	int json = cmd_arg(a, "json") != NULL;
+	json_object *o = NULL, *routes = NULL;
+	size_t i, diffs = 0;
+	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], wb[HGW_ADDRSTRLEN];
+
+	if (!d->cfg.kernel_on)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Kernel routes are off (kernel off)");
+	if (kernel_dump(d->kernel, fib_collect, &fd) < 0) {
+		free(fd.rows);
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Cannot read the kernel's routes");
+	}
+	if (fd.n > 1)
+		qsort(fd.rows, fd.n, sizeof(*fd.rows), cmp_row);
+	memset(&m, 0, sizeof(m));
+	m.d = d;
+	m.fd = &fd;
+	rib_foreach(&d->rib, find_missing, &m);
+	if (json) {
+		o = json_object_new_object();
+		routes = json_object_new_object();
+		json_object_object_add(o, "protocol", json_object_new_int(d->cfg.kernel_proto));
+		json_object_object_add(o, "table", json_object_new_int64(d->cfg.kernel_table));
+		json_object_object_add(o, "interface", json_object_new_string(d->cfg.ifname));
+	} else
+		ctl_printf(x->c, "Kernel routes of protocol %u in table %u (%s: differs from the RIB)",
+		    d->cfg.kernel_proto, d->cfg.kernel_table, "!");
+	for (i = 0; i < fd.n + m.missing.n; i++) {
+		int missing = i >= fd.n;
+		struct fib_row *r = missing ? &m.missing.rows[i - fd.n] : &fd.rows[i];
+		const struct nexthop *w = missing ? NULL : rib_wish(d, &r->pfx);
+		const char *status;
+
+		if (missing)
+			status = "missing";
+		else if (r->metric != d->cfg.kernel_metric &&
+		    !(r->pfx.family == AF_INET6 && d->cfg.kernel_metric == 0 && r->metric == 1024))
+			status = "stale-metric";
+		else if (w == NULL)
+			status = "extra";
+		else if (hgw_addr_cmp(&w->addr, &r->gw) != 0)
+			status = "different";
+		else
+			status = "ok";
+		diffs += strcmp(status, "ok") != 0;
+		hgw_prefix_fmt(&r->pfx, pb, sizeof(pb));
+		hgw_addr_fmt(&r->gw, gb, sizeof(gb));
+		if (json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "prefix", json_object_new_string(pb));
+			json_object_object_add(j, "gateway", missing ? NULL : json_object_new_string(gb));
+			json_object_object_add(j, "metric", missing ? NULL : json_object_new_int64(r->metric));
+			json_object_object_add(j, "ribGateway", missing ? json_object_new_string(gb) :
+			    w ? json_object_new_string(hgw_addr_fmt(&w->addr, wb, sizeof(wb))) : NULL);
+			json_object_object_add(j, "status", json_object_new_string(status));
+			json_object_object_add(routes, pb, j);
+		} else
+			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s", strcmp(status, "ok") ? '!' : ' ',
+			    pb, missing ? "-" : gb, r->metric, strcmp(status, "ok") == 0 ? "" :
+			    missing ? "missing (the RIB wants it)" : status);
+	}
+	if (json) {
+		json_object_object_add(o, "routes", routes);
+		json_object_object_add(o, "differences", json_object_new_int64((int64_t)diffs));
+		ctl_json(x->c, o);
+	} else
+		ctl_printf(x->c, "Total: %zu in the kernel, %zu difference%s", fd.n, diffs,
+		    diffs == 1 ? "" : "s");
+	free(fd.rows);
+	free(m.missing.rows);
+	return CTL_OK;
+}
+
+static int
+show_running(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Out of memory");
+	config_write(&x->d->cfg, f);
+	fclose(f);
+	{
+		char *line, *save = NULL;
+
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			ctl_line(x->c, CTL_DATA, line);
+	}
+	free(buf);
+	return CTL_OK;
+}
+
+static int
+show_version(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	ctl_printf(x->c, "hgwd %s, protocol version %d", PACKAGE_VERSION, HGW_PROTO_VERSION);
+	return CTL_OK;
+}
+
+#define S "Show running system information\n"
+
+const struct cmd_def cmd_show_defs[] = {
+	{ CMD_MODE_ALL, "show summary [json]",
+	  S "This node: identity, networks, peers, routes, kernel\nJSON output", show_summary, 0 },
+	{ CMD_MODE_ALL, "show peers [PEER] [detail] [json]",
+	  S "Sessions with other nodes\nOne peer\nEverything about each peer\nJSON output",
+	  show_peers, 0 },
+	{ CMD_MODE_ALL, "show routes [ROUTE] [json]",
+	  S "The RIB: every path, the best, conflicts, kernel state\nOne prefix\nJSON output",
+	  show_routes, 0 },
+	{ CMD_MODE_ALL, "show fib [json]",
+	  S "The kernel's routes of our protocol, against the RIB\nJSON output", show_fib, 0 },
+	{ CMD_MODE_ALL, "show running-config", S "The configuration in effect", show_running, 0 },
+	{ CMD_MODE_ALL, "show version", S "Software version", show_version, 0 },
+};
+
+const size_t cmd_show_ndefs = sizeof(cmd_show_defs) / sizeof(cmd_show_defs[0]);

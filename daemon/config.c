@@ -1,0 +1,543 @@
+/* config.c: parsing, checking and printing hgwd's configuration text. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define MAX_WORDS 16
+
+void
+config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_port = HGW_DEFAULT_PORT;
+	c->keepalive_ms = CFG_DEFAULT_KEEPALIVE_MS;
+	c->hold_ms = CFG_DEFAULT_HOLD_MS;
+	c->startup_ms = CFG_DEFAULT_STARTUP_MS;
+	c->kernel_on = 1;
+	c->kernel_proto = CFG_DEFAULT_PROTO;
+	c->kernel_table = CFG_DEFAULT_TABLE;
+	c->kernel_metric = CFG_DEFAULT_METRIC;
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->networks);
+	free(c->neighbors);
+	c->networks = NULL;
+	c->neighbors = NULL;
+	c->nnetworks = c->networks_cap = 0;
+	c->nneighbors = c->neighbors_cap = 0;
+}
+
+int
+config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	dst->networks = NULL;
+	dst->neighbors = NULL;
+	dst->networks_cap = dst->neighbors_cap = 0;
+	if (grow_array((void **)&dst->networks, &dst->networks_cap,
+	    src->nnetworks, sizeof(*dst->networks)) < 0 ||
+	    grow_array((void **)&dst->neighbors, &dst->neighbors_cap,
+	    src->nneighbors, sizeof(*dst->neighbors)) < 0) {
+		config_free(dst);
+		return -1;
+	}
+	if (src->nnetworks)
+		memcpy(dst->networks, src->networks,
+		    src->nnetworks * sizeof(*dst->networks));
+	if (src->nneighbors)
+		memcpy(dst->neighbors, src->neighbors,
+		    src->nneighbors * sizeof(*dst->neighbors));
+	return 0;
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Splits a line into words, dropping a trailing "!" or "#" comment. */
+static int
+split(char *line, char **w, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '\0' || *p == '!' || *p == '#')
+			break;
+		if (n == max)
+			return -1;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+int
+config_has_network(const struct config *c, const struct hgw_prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnetworks; i++)
+		if (hgw_prefix_eq(&c->networks[i], p))
+			return 1;
+	return 0;
+}
+
+const struct cfg_neighbor *
+config_find_neighbor(const struct config *c, const struct hgw_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < c->nneighbors; i++)
+		if (hgw_addr_cmp(&c->neighbors[i].addr, a) == 0)
+			return &c->neighbors[i];
+	return NULL;
+}
+
+static int
+st_network(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct hgw_prefix p;
+	const char *why;
+	char buf[HGW_ADDRSTRLEN], other[HGW_ADDRSTRLEN];
+	size_t i;
+
+	if (n != 2)
+		return fail(err, errlen, "usage: %snetwork PREFIX", neg ? "no " : "");
+	if (hgw_prefix_parse(w[1], &p, &why) < 0) {
+		if (strcmp(why, "host bits set") == 0) {
+			struct hgw_prefix m = p;
+
+			hgw_prefix_mask(&m);
+			return fail(err, errlen,
+			    "network %s has host bits set (did you mean %s?)",
+			    w[1], hgw_prefix_fmt(&m, buf, sizeof(buf)));
+		}
+		return fail(err, errlen, "network %s: %s", w[1], why);
+	}
+	for (i = 0; i < c->nnetworks; i++)
+		if (hgw_prefix_eq(&c->networks[i], &p))
+			break;
+	if (neg) {
+		if (i == c->nnetworks)
+			return fail(err, errlen, "network %s is not configured", w[1]);
+		memmove(&c->networks[i], &c->networks[i + 1],
+		    (c->nnetworks - i - 1) * sizeof(p));
+		c->nnetworks--;
+		return 0;
+	}
+	if (i < c->nnetworks)
+		return 0;	/* already there */
+	if ((why = hgw_prefix_special(&p)) != NULL)
+		return fail(err, errlen, "network %s: %s cannot be a container network",
+		    w[1], why);
+	for (i = 0; i < c->nnetworks; i++)
+		if (hgw_prefix_overlaps(&c->networks[i], &p))
+			return fail(err, errlen, "network %s overlaps network %s",
+			    w[1], hgw_prefix_fmt(&c->networks[i], other, sizeof(other)));
+	if (grow_array((void **)&c->networks, &c->networks_cap, c->nnetworks + 1,
+	    sizeof(p)) < 0)
+		return fail(err, errlen, "out of memory");
+	c->networks[c->nnetworks++] = p;
+	return 0;
+}
+
+static int
+st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct hgw_addr a;
+	unsigned long port = HGW_DEFAULT_PORT;
+	size_t i;
+
+	if (n < 2 || (neg && n != 2) || (!neg && n != 2 && n != 4))
+		return fail(err, errlen, "usage: %sneighbor ADDRESS%s",
+		    neg ? "no " : "", neg ? "" : " [port N]");
+	if (hgw_addr_parse(w[1], &a) < 0)
+		return fail(err, errlen, "neighbor %s: not an IPv4 or IPv6 address", w[1]);
+	if (hgw_addr_is_unspec(&a))
+		return fail(err, errlen, "neighbor %s: unspecified address", w[1]);
+	if ((a.family == AF_INET && a.bytes[0] >= 224) ||
+	    (a.family == AF_INET6 && a.bytes[0] == 0xff))
+		return fail(err, errlen, "neighbor %s: multicast or broadcast address", w[1]);
+	if (n == 4) {
+		if (strcmp(w[2], "port") != 0)
+			return fail(err, errlen, "neighbor: unknown option '%s'", w[2]);
+		if (hgw_parse_uint(w[3], 1, 65535, &port) < 0)
+			return fail(err, errlen, "neighbor: port '%s' is not 1..65535", w[3]);
+	}
+	for (i = 0; i < c->nneighbors; i++)
+		if (hgw_addr_cmp(&c->neighbors[i].addr, &a) == 0)
+			break;
+	if (neg) {
+		if (i == c->nneighbors)
+			return fail(err, errlen, "neighbor %s is not configured", w[1]);
+		memmove(&c->neighbors[i], &c->neighbors[i + 1],
+		    (c->nneighbors - i - 1) * sizeof(c->neighbors[0]));
+		c->nneighbors--;
+		return 0;
+	}
+	if (i == c->nneighbors) {
+		if (grow_array((void **)&c->neighbors, &c->neighbors_cap,
+		    c->nneighbors + 1, sizeof(c->neighbors[0])) < 0)
+			return fail(err, errlen, "out of memory");
+		c->nneighbors++;
+	}
+	c->neighbors[i].addr = a;
+	c->neighbors[i].port = (uint16_t)port;
+	return 0;
+}
+
+static int
+st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
+{
+	uint32_t ka = c->keepalive_ms, hold = c->hold_ms, startup = c->startup_ms;
+	int i;
+
+	if (n < 3 || n % 2 == 0)
+		return fail(err, errlen,
+		    "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS");
+	for (i = 1; i + 1 < n; i += 2) {
+		uint32_t *dst;
+		uint32_t min;
+
+		if (strcmp(w[i], "keepalive") == 0) {
+			dst = &ka;
+			min = HGW_KEEPALIVE_MIN_MS;
+		} else if (strcmp(w[i], "hold") == 0) {
+			dst = &hold;
+			min = HGW_HOLD_MIN_MS;
+		} else if (strcmp(w[i], "startup") == 0) {
+			dst = &startup;
+			min = 0;
+		} else
+			return fail(err, errlen, "timers: unknown timer '%s'", w[i]);
+		if (hgw_parse_seconds_ms(w[i + 1], min, 3600000, dst) < 0)
+			return fail(err, errlen,
+			    "timers %s: '%s' is not a number of seconds from %u.%u to 3600 with at most one decimal",
+			    w[i], w[i + 1], min / 1000, (min % 1000) / 100);
+	}
+	if (ka >= hold)
+		return fail(err, errlen, "timers: keepalive must be less than hold");
+	c->keepalive_ms = ka;
+	c->hold_ms = hold;
+	c->startup_ms = startup;
+	return 0;
+}
+
+static int
+st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
+{
+	unsigned long v;
+	int i;
+
+	if (n == 2 && strcmp(w[1], "off") == 0) {
+		c->kernel_on = 0;
+		return 0;
+	}
+	if (n == 2 && strcmp(w[1], "on") == 0) {
+		c->kernel_on = 1;
+		return 0;
+	}
+	if (n < 3 || n % 2 == 0)
+		return fail(err, errlen,
+		    "usage: kernel [protocol N] [table N] [metric N] | kernel off");
+	for (i = 1; i + 1 < n; i += 2) {
+		if (strcmp(w[i], "protocol") == 0) {
+			if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
+				return fail(err, errlen,
+				    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
+				    w[i + 1]);
+			c->kernel_proto = (uint8_t)v;
+		} else if (strcmp(w[i], "table") == 0) {
+			if (hgw_parse_uint(w[i + 1], 1, 0xffffffffUL, &v) < 0 ||
+			    v == 255)
+				return fail(err, errlen,
+				    "kernel table '%s' is not 1..4294967295 (255 is the local table)",
+				    w[i + 1]);
+			c->kernel_table = (uint32_t)v;
+		} else if (strcmp(w[i], "metric") == 0) {
+			if (hgw_parse_uint(w[i + 1], 0, 0xffffffffUL, &v) < 0)
+				return fail(err, errlen, "kernel metric '%s' is not a number",
+				    w[i + 1]);
+			c->kernel_metric = (uint32_t)v;
+		} else
+			return fail(err, errlen, "kernel: unknown option '%s'", w[i]);
+	}
+	c->kernel_on = 1;
+	return 0;
+}
+
+static int
+st_address(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct hgw_addr a;
+
+	if (n != 2)
+		return fail(err, errlen, "usage: %saddress ADDRESS", neg ? "no " : "");
+	if (hgw_addr_parse(w[1], &a) < 0 || hgw_addr_is_unspec(&a))
+		return fail(err, errlen, "address %s: not an IPv4 or IPv6 address", w[1]);
+	if (neg) {
+		struct hgw_addr *cur = a.family == AF_INET ? &c->address4 : &c->address6;
+
+		if (hgw_addr_cmp(cur, &a) != 0)
+			return fail(err, errlen, "address %s is not configured", w[1]);
+		memset(cur, 0, sizeof(*cur));
+		return 0;
+	}
+	if (a.family == AF_INET)
+		c->address4 = a;
+	else
+		c->address6 = a;
+	return 0;
+}
+
+static int
+router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
+{
+	int neg = 0;
+	unsigned long v;
+
+	if (strcmp(w[0], "no") == 0) {
+		neg = 1;
+		w++;
+		n--;
+		if (n == 0)
+			return fail(err, errlen, "'no' needs a statement");
+	}
+	if (strcmp(w[0], "network") == 0)
+		return st_network(c, neg, w, n, err, errlen);
+	if (strcmp(w[0], "neighbor") == 0)
+		return st_neighbor(c, neg, w, n, err, errlen);
+	if (strcmp(w[0], "address") == 0)
+		return st_address(c, neg, w, n, err, errlen);
+	if (neg && strcmp(w[0], "node-id") == 0 && n <= 2) {
+		c->node_id = 0;
+		return 0;
+	}
+	if (neg && strcmp(w[0], "timers") == 0 && n == 1) {
+		c->keepalive_ms = CFG_DEFAULT_KEEPALIVE_MS;
+		c->hold_ms = CFG_DEFAULT_HOLD_MS;
+		c->startup_ms = CFG_DEFAULT_STARTUP_MS;
+		return 0;
+	}
+	if (neg)
+		return fail(err, errlen, "'no %s' is not a statement", w[0]);
+	if (strcmp(w[0], "interface") == 0) {
+		if (n != 2)
+			return fail(err, errlen, "usage: interface IFNAME");
+		if (strlen(w[1]) >= IFNAMSIZ || strchr(w[1], '/') != NULL)
+			return fail(err, errlen, "interface '%s': not a valid interface name", w[1]);
+		strcpy(c->ifname, w[1]);
+		return 0;
+	}
+	if (strcmp(w[0], "node-id") == 0) {
+		if (n != 2 || hgw_nodeid_parse(w[1], &c->node_id) < 0)
+			return fail(err, errlen, "usage: node-id A.B.C.D (not 0.0.0.0)");
+		return 0;
+	}
+	if (strcmp(w[0], "listen") == 0) {
+		if (n != 3 || strcmp(w[1], "port") != 0 ||
+		    hgw_parse_uint(w[2], 1, 65535, &v) < 0)
+			return fail(err, errlen, "usage: listen port 1..65535");
+		c->listen_port = (uint16_t)v;
+		return 0;
+	}
+	if (strcmp(w[0], "timers") == 0)
+		return st_timers(c, w, n, err, errlen);
+	if (strcmp(w[0], "kernel") == 0)
+		return st_kernel(c, w, n, err, errlen);
+	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
+}
+
+static int
+hostname_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > HGW_HOSTNAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.' ||
+		    s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int
+config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
+    int lineno, char *err, size_t errlen)
+{
+	char buf[1024];
+	char *w[MAX_WORDS];
+	int n;
+
+	if (strlen(line) >= sizeof(buf))
+		return fail(err, errlen, "line too long");
+	strcpy(buf, line);
+	if ((n = split(buf, w, MAX_WORDS)) < 0)
+		return fail(err, errlen, "too many words");
+	if (n == 0)
+		return 0;
+	if (strcmp(w[0], "hostname") == 0) {
+		if (n != 2 || !hostname_ok(w[1]))
+			return fail(err, errlen,
+			    "usage: hostname NAME (1..64 of letters, digits, '.', '-', '_')");
+		strcpy(c->hostname, w[1]);
+		*ctx = CFG_CTX_TOP;
+		return 0;
+	}
+	if (strcmp(w[0], "router") == 0) {
+		if (n != 2 || strcmp(w[1], "hgw") != 0)
+			return fail(err, errlen, "usage: router hgw");
+		c->router = 1;
+		if (c->router_line == 0)
+			c->router_line = lineno;
+		*ctx = CFG_CTX_ROUTER;
+		return 0;
+	}
+	if (strcmp(w[0], "exit") == 0 || strcmp(w[0], "end") == 0) {
+		*ctx = CFG_CTX_TOP;
+		return 0;
+	}
+	if (*ctx != CFG_CTX_ROUTER)
+		return fail(err, errlen, "'%s' belongs inside 'router hgw'", w[0]);
+	return router_statement(c, w, n, err, errlen);
+}
+
+int
+config_check(const struct config *c, char *err, size_t errlen)
+{
+	if (!c->router)
+		return fail(err, errlen, "no 'router hgw' block");
+	if (c->ifname[0] == '\0')
+		return fail(err, errlen, "router hgw needs an 'interface' statement");
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[1100], msg[256];
+	enum cfg_ctx ctx = CFG_CTX_TOP;
+	int lineno = 0;
+
+	config_init(c);
+	if ((f = fopen(path, "r")) == NULL)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fclose(f);
+			config_free(c);
+			return fail(err, errlen, "%s:%d: line too long", path, lineno);
+		}
+		if (config_statement(c, &ctx, line, lineno, msg, sizeof(msg)) < 0) {
+			fclose(f);
+			config_free(c);
+			return fail(err, errlen, "%s:%d: %s", path, lineno, msg);
+		}
+	}
+	if (ferror(f)) {
+		fclose(f);
+		config_free(c);
+		return fail(err, errlen, "%s: read error", path);
+	}
+	fclose(f);
+	if (config_check(c, msg, sizeof(msg)) < 0) {
+		config_free(c);
+		return fail(err, errlen, "%s:%d: %s", path,
+		    c->router_line ? c->router_line : lineno, msg);
+	}
+	return 0;
+}
+
+static int
+cmp_prefix(const void *a, const void *b)
+{
+	return hgw_prefix_cmp(a, b);
+}
+
+static int
+cmp_neighbor(const void *a, const void *b)
+{
+	return hgw_addr_cmp(&((const struct cfg_neighbor *)a)->addr,
+	    &((const struct cfg_neighbor *)b)->addr);
+}
+
+void
+config_write(const struct config *c, FILE *f)
+{
+	char buf[HGW_ADDRSTRLEN], b2[16];
+	struct hgw_prefix *nets = NULL;
+	struct cfg_neighbor *nbrs = NULL;
+	size_t i;
+
+	if (c->hostname[0])
+		fprintf(f, "hostname %s\n!\n", c->hostname);
+	if (!c->router)
+		return;
+	fprintf(f, "router hgw\n");
+	if (c->ifname[0])
+		fprintf(f, " interface %s\n", c->ifname);
+	if (c->node_id)
+		fprintf(f, " node-id %s\n", hgw_nodeid_fmt(c->node_id, buf, sizeof(buf)));
+	if (c->address4.family)
+		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address4, buf, sizeof(buf)));
+	if (c->address6.family)
+		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address6, buf, sizeof(buf)));
+	if (c->listen_port != HGW_DEFAULT_PORT)
+		fprintf(f, " listen port %u\n", c->listen_port);
+	if (c->nnetworks && (nets = malloc(c->nnetworks * sizeof(*nets))) != NULL) {
+		memcpy(nets, c->networks, c->nnetworks * sizeof(*nets));
+		qsort(nets, c->nnetworks, sizeof(*nets), cmp_prefix);
+		for (i = 0; i < c->nnetworks; i++)
+			fprintf(f, " network %s\n", hgw_prefix_fmt(&nets[i], buf, sizeof(buf)));
+		free(nets);
+	}
+	if (c->nneighbors && (nbrs = malloc(c->nneighbors * sizeof(*nbrs))) != NULL) {
+		memcpy(nbrs, c->neighbors, c->nneighbors * sizeof(*nbrs));
+		qsort(nbrs, c->nneighbors, sizeof(*nbrs), cmp_neighbor);
+		for (i = 0; i < c->nneighbors; i++) {
+			fprintf(f, " neighbor %s", hgw_addr_fmt(&nbrs[i].addr, buf, sizeof(buf)));
+			if (nbrs[i].port != HGW_DEFAULT_PORT)
+				fprintf(f, " port %u", nbrs[i].port);
+			fprintf(f, "\n");
+		}
+		free(nbrs);
+	}
+	if (c->keepalive_ms != CFG_DEFAULT_KEEPALIVE_MS || c->hold_ms != CFG_DEFAULT_HOLD_MS) {
+		fprintf(f, " timers keepalive %s", hgw_fmt_seconds_ms(c->keepalive_ms, b2, sizeof(b2)));
+		fprintf(f, " hold %s\n", hgw_fmt_seconds_ms(c->hold_ms, b2, sizeof(b2)));
+	}
+	if (c->startup_ms != CFG_DEFAULT_STARTUP_MS)
+		fprintf(f, " timers startup %s\n", hgw_fmt_seconds_ms(c->startup_ms, b2, sizeof(b2)));
+	if (!c->kernel_on)
+		fprintf(f, " kernel off\n");
+	else if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
+	    c->kernel_metric != CFG_DEFAULT_METRIC)
+		fprintf(f, " kernel protocol %u table %u metric %u\n", c->kernel_proto,
+		    c->kernel_table, c->kernel_metric);
+	fprintf(f, "!\n");
+}

@@ -1,0 +1,67 @@
+/* config.h: hgwd's configuration: the FRR-like text grammar shared by the
+ * config file and the shell's configure mode, normalized printing, defaults. */
+#ifndef HGW_CONFIG_H
+#define HGW_CONFIG_H
+
+#include <net/if.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "wire.h"
+
+#define CFG_DEFAULT_KEEPALIVE_MS	1000
+#define CFG_DEFAULT_HOLD_MS		3000
+#define CFG_DEFAULT_STARTUP_MS		5000
+#define CFG_DEFAULT_PROTO		77
+#define CFG_DEFAULT_TABLE		254
+#define CFG_DEFAULT_METRIC		20
+
+struct cfg_neighbor {
+	struct hgw_addr addr;
+	uint16_t port;
+};
+
+struct config {
+	char hostname[HGW_HOSTNAME_MAX + 1];
+	int router;			/* a "router hgw" block exists */
+	int router_line;		/* its line, for whole-config errors */
+	char ifname[IFNAMSIZ];
+	struct hgw_addr address4, address6;	/* advertised next hops; unset: from the interface */
+	uint32_t node_id;		/* 0: the interface's IPv4 address */
+	uint16_t listen_port;
+	struct hgw_prefix *networks;
+	size_t nnetworks, networks_cap;
+	struct cfg_neighbor *neighbors;
+	size_t nneighbors, neighbors_cap;
+	uint32_t keepalive_ms, hold_ms, startup_ms;
+	int kernel_on;
+	uint8_t kernel_proto;
+	uint32_t kernel_table, kernel_metric;
+};
+
+enum cfg_ctx {
+	CFG_CTX_TOP,
+	CFG_CTX_ROUTER,
+};
+
+void config_init(struct config *c);
+void config_free(struct config *c);
+int config_copy(struct config *dst, const struct config *src);
+
+/* Reads a whole file. On error, err holds "FILE:LINE: message". */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+/* Applies one statement in context *ctx (which it may change). The file
+ * parser and the shell's configure mode both come here. 0, or -1 with err. */
+int config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
+    int lineno, char *err, size_t errlen);
+/* Checks that need the whole configuration. 0, or -1 with err. */
+int config_check(const struct config *c, char *err, size_t errlen);
+/* Writes the configuration normalized: defaults left out, sorted lists. */
+void config_write(const struct config *c, FILE *f);
+
+int config_has_network(const struct config *c, const struct hgw_prefix *p);
+const struct cfg_neighbor *config_find_neighbor(const struct config *c,
+    const struct hgw_addr *a);
+
+#endif

@@ -1,0 +1,78 @@
+/* kernel.h: the kernel behind a small interface: the LAN interface's state and
+ * addresses, batched route writes, dumps of our own routes, and events about
+ * routes of our protocol, the interface and its addresses. kernel_nl.c is the
+ * netlink implementation (libnl-route-3). */
+#ifndef HGW_KERNEL_H
+#define HGW_KERNEL_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct event_base;
+struct kernel;
+
+struct kernel_params {
+	char ifname[IFNAMSIZ];
+	uint8_t proto;
+	uint32_t table;
+	uint32_t metric;
+};
+
+struct kernel_cb {
+	/* A route of our protocol in our table appeared, changed or went. */
+	void (*route)(void *arg, int add, const struct hgw_prefix *p,
+	    const struct hgw_addr *gw, uint32_t metric);
+	/* The LAN interface changed: up/down, addresses, index. */
+	void (*link)(void *arg);
+	/* Events were lost (socket overrun): the caller must resync. */
+	void (*overrun)(void *arg);
+	void *arg;
+};
+
+struct kernel_op {
+	uint8_t del;		/* 0: add or replace, 1: delete */
+	int err;		/* result: 0 or an errno */
+	struct hgw_prefix pfx;
+	struct hgw_addr gw;	/* family 0: no gateway (delete only) */
+	void *cookie;
+};
+
+struct kernel *kernel_open(struct event_base *base, const struct kernel_params *p,
+    const struct kernel_cb *cb);
+void kernel_close(struct kernel *k);
+void kernel_set_params(struct kernel *k, const struct kernel_params *p);
+const struct kernel_params *kernel_params(const struct kernel *k);
+
+/* Re-reads the interface and its addresses; 0, or -1 when it does not exist. */
+int kernel_refresh_link(struct kernel *k);
+int kernel_ifindex(const struct kernel *k);	/* 0 when the interface is missing */
+int kernel_if_up(const struct kernel *k);
+/* The address to advertise for family: the primary IPv4 address, or the
+ * lowest global IPv6 address that is not temporary, deprecated or tentative. */
+int kernel_if_addr(const struct kernel *k, int family, struct hgw_addr *out);
+/* Is gw inside a subnet of the LAN interface? */
+int kernel_onlink(const struct kernel *k, const struct hgw_addr *gw);
+/* Is a one of this host's addresses (on any interface)? */
+int kernel_is_local(const struct kernel *k, const struct hgw_addr *a);
+/* The LAN interface's connected subnets, up to max. */
+int kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max);
+
+/* Writes ops in batches (many requests per sendmsg, one ack per batch) and
+ * fills each op's err. -1 when the netlink socket itself failed. */
+int kernel_apply(struct kernel *k, struct kernel_op *ops, size_t n);
+/* Calls fn for each route of our protocol in our table (any metric). */
+int kernel_dump(struct kernel *k, void (*fn)(void *arg, const struct hgw_prefix *p,
+    const struct hgw_addr *gw, uint32_t metric), void *arg);
+/* Reads and dispatches pending events now (the event loop does it too). */
+void kernel_poll(struct kernel *k);
+
+/* Counters for show commands. */
+struct kernel_stats {
+	uint64_t batches, ops, errors, events, overruns, resyncs;
+};
+const struct kernel_stats *kernel_stats(const struct kernel *k);
+
+#endif

@@ -1,0 +1,486 @@
+/* rib.c: the routing information base: prefix index, paths, best path, conflicts, dirty queue. */
+#include "rib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define RIB_MIN_SLOTS	1024
+#define NH_MIN_SLOTS	64
+
+int
+rib_init(struct rib *r, rib_dirty_fn fn, void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	pool_init(&r->entry_pool, sizeof(struct rib_entry));
+	pool_init(&r->path_pool, sizeof(struct rib_path));
+	r->slots = calloc(RIB_MIN_SLOTS, sizeof(*r->slots));
+	r->nh_slots = calloc(NH_MIN_SLOTS, sizeof(*r->nh_slots));
+	if (r->slots == NULL || r->nh_slots == NULL) {
+		free(r->slots);
+		free(r->nh_slots);
+		return -1;
+	}
+	r->nslots = RIB_MIN_SLOTS;
+	r->nh_nslots = NH_MIN_SLOTS;
+	r->dirty_fn = fn;
+	r->dirty_arg = arg;
+	return 0;
+}
+
+void
+rib_destroy(struct rib *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nh_nslots; i++) {
+		struct nexthop *nh = r->nh_slots[i], *next;
+
+		for (; nh != NULL; nh = next) {
+			next = nh->next;
+			free(nh);
+		}
+	}
+	free(r->nh_slots);
+	free(r->slots);
+	free(r->dirty);
+	pool_destroy(&r->entry_pool);
+	pool_destroy(&r->path_pool);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Nexthops: a small chained hash table; there is one per gateway in the cluster. */
+
+static uint32_t
+nh_hash(const struct hgw_addr *a)
+{
+	struct hgw_prefix p;
+
+	p.family = a->family;
+	p.plen = 0;
+	memcpy(p.bytes, a->bytes, sizeof(p.bytes));
+	return hgw_prefix_hash(&p);
+}
+
+static int
+nh_grow(struct rib *r)
+{
+	size_t n = r->nh_nslots * 2, i;
+	struct nexthop **slots = calloc(n, sizeof(*slots));
+
+	if (slots == NULL)
+		return -1;
+	for (i = 0; i < r->nh_nslots; i++) {
+		struct nexthop *nh = r->nh_slots[i], *next;
+
+		for (; nh != NULL; nh = next) {
+			size_t h = nh_hash(&nh->addr) & (n - 1);
+
+			next = nh->next;
+			nh->next = slots[h];
+			slots[h] = nh;
+		}
+	}
+	free(r->nh_slots);
+	r->nh_slots = slots;
+	r->nh_nslots = n;
+	return 0;
+}
+
+struct nexthop *
+rib_nh_get(struct rib *r, const struct hgw_addr *a)
+{
+	size_t h = nh_hash(a) & (r->nh_nslots - 1);
+	struct nexthop *nh;
+
+	for (nh = r->nh_slots[h]; nh != NULL; nh = nh->next)
+		if (hgw_addr_cmp(&nh->addr, a) == 0) {
+			nh->refcnt++;
+			return nh;
+		}
+	if (r->nh_count >= r->nh_nslots && nh_grow(r) == 0)
+		h = nh_hash(a) & (r->nh_nslots - 1);
+	if ((nh = calloc(1, sizeof(*nh))) == NULL)
+		return NULL;
+	nh->addr = *a;
+	nh->refcnt = 1;
+	nh->next = r->nh_slots[h];
+	r->nh_slots[h] = nh;
+	r->nh_count++;
+	return nh;
+}
+
+void
+rib_nh_put(struct rib *r, struct nexthop *nh)
+{
+	struct nexthop **pp;
+
+	if (nh == NULL || --nh->refcnt > 0)
+		return;
+	for (pp = &r->nh_slots[nh_hash(&nh->addr) & (r->nh_nslots - 1)]; *pp;
+	    pp = &(*pp)->next)
+		if (*pp == nh) {
+			*pp = nh->next;
+			break;
+		}
+	r->nh_count--;
+	free(nh);
+}
+
+/* The prefix index. */
+
+static size_t
+home_slot(const struct rib *r, const struct hgw_prefix *p)
+{
+	return hgw_prefix_hash(p) & (r->nslots - 1);
+}
+
+static size_t
+find_slot(const struct rib *r, const struct hgw_prefix *p)
+{
+	size_t mask = r->nslots - 1, i = home_slot(r, p);
+
+	while (r->slots[i] != NULL && !hgw_prefix_eq(&r->slots[i]->pfx, p))
+		i = (i + 1) & mask;
+	return i;
+}
+
+struct rib_entry *
+rib_lookup(const struct rib *r, const struct hgw_prefix *p)
+{
+	return r->slots[find_slot(r, p)];
+}
+
+static int
+grow(struct rib *r)
+{
+	size_t n = r->nslots * 2, i, old = r->nslots;
+	struct rib_entry **oslots = r->slots, **slots = calloc(n, sizeof(*slots));
+
+	if (slots == NULL)
+		return -1;
+	r->slots = slots;
+	r->nslots = n;
+	for (i = 0; i < old; i++)
+		if (oslots[i] != NULL)
+			r->slots[find_slot(r, &oslots[i]->pfx)] = oslots[i];
+	free(oslots);
+	return 0;
+}
+
+struct rib_entry *
+rib_get(struct rib *r, const struct hgw_prefix *p)
+{
+	size_t i = find_slot(r, p);
+	struct rib_entry *e;
+
+	if (r->slots[i] != NULL)
+		return r->slots[i];
+	if ((r->count + 1) * 4 > r->nslots * 3) {
+		if (grow(r) < 0)
+			return NULL;
+		i = find_slot(r, p);
+	}
+	if ((e = pool_get(&r->entry_pool)) == NULL)
+		return NULL;
+	e->pfx = *p;
+	r->slots[i] = e;
+	r->count++;
+	return e;
+}
+
+static void
+remove_slot(struct rib *r, size_t i)
+{
+	size_t mask = r->nslots - 1, j = i;
+
+	r->slots[i] = NULL;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (r->slots[j] == NULL)
+			break;
+		k = home_slot(r, &r->slots[j]->pfx);
+		/* Move j back to i when i lies on j's probe path from k. */
+		if (((j - k) & mask) >= ((j - i) & mask)) {
+			r->slots[i] = r->slots[j];
+			r->slots[j] = NULL;
+			i = j;
+		}
+	}
+	r->count--;
+}
+
+void
+rib_release(struct rib *r, struct rib_entry *e)
+{
+	if (e->paths != NULL || e->fib_nh != NULL ||
+	    (e->flags & (RIB_E_DIRTY | RIB_E_PENDING)))
+		return;
+	remove_slot(r, find_slot(r, &e->pfx));
+	if (e->flags & RIB_E_CONFLICT)
+		r->nconflicts--;
+	pool_put(&r->entry_pool, e);
+}
+
+void
+rib_mark_dirty(struct rib *r, struct rib_entry *e)
+{
+	if (e->flags & RIB_E_DIRTY)
+		return;
+	if (grow_array((void **)&r->dirty, &r->dirty_cap, r->ndirty + 1,
+	    sizeof(*r->dirty)) < 0) {
+		/* Cannot queue: the next full resync picks it up. */
+		log_warnx("rib: out of memory queueing a change");
+		return;
+	}
+	e->flags |= RIB_E_DIRTY;
+	r->dirty[r->ndirty++] = e;
+	if (r->ndirty - r->dirty_head == 1 && r->dirty_fn != NULL)
+		r->dirty_fn(r->dirty_arg);
+}
+
+size_t
+rib_take_dirty(struct rib *r, struct rib_entry **out, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && r->dirty_head < r->ndirty) {
+		struct rib_entry *e = r->dirty[r->dirty_head++];
+
+		e->flags &= ~RIB_E_DIRTY;
+		out[n++] = e;
+	}
+	if (r->dirty_head == r->ndirty)
+		r->dirty_head = r->ndirty = 0;
+	return n;
+}
+
+/* Paths. */
+
+static int
+path_cmp(const struct rib_path *a, const struct rib_path *b)
+{
+	int al = a->peer == NULL, bl = b->peer == NULL, c;
+
+	/* Our own networks are never replaced by learned ones. */
+	if (al != bl)
+		return al ? -1 : 1;
+	/* The same choice on every host: lowest origin, then lowest gateway. */
+	if (a->origin != b->origin)
+		return a->origin < b->origin ? -1 : 1;
+	if ((c = hgw_addr_cmp(&a->nh->addr, &b->nh->addr)) != 0)
+		return c;
+	return (int)(a->flags & RIB_PATH_STALE) - (int)(b->flags & RIB_PATH_STALE);
+}
+
+static void
+insert_sorted(struct rib_entry *e, struct rib_path *p)
+{
+	struct rib_path **pp = &e->paths;
+
+	while (*pp != NULL && path_cmp(*pp, p) <= 0)
+		pp = &(*pp)->next;
+	p->next = *pp;
+	*pp = p;
+}
+
+static void
+update_conflict(struct rib *r, struct rib_entry *e)
+{
+	struct rib_path *p;
+	int conflict = 0;
+	char pfx[HGW_ADDRSTRLEN], a[16], b[16];
+
+	for (p = e->paths; p != NULL && !conflict; p = p->next)
+		conflict = p->origin != e->paths->origin;
+	if (conflict == !!(e->flags & RIB_E_CONFLICT))
+		return;
+	hgw_prefix_fmt(&e->pfx, pfx, sizeof(pfx));
+	if (conflict) {
+		for (p = e->paths->next; p->origin == e->paths->origin; p = p->next)
+			;
+		e->flags |= RIB_E_CONFLICT;
+		r->nconflicts++;
+		log_warnx("conflict: %s is claimed by node %s and node %s; %s wins",
+		    pfx, hgw_nodeid_fmt(e->paths->origin, a, sizeof(a)),
+		    hgw_nodeid_fmt(p->origin, b, sizeof(b)),
+		    e->paths->peer == NULL ? "our own network" : a);
+	} else {
+		e->flags &= ~RIB_E_CONFLICT;
+		r->nconflicts--;
+		log_info("conflict over %s resolved", pfx);
+	}
+}
+
+int
+rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
+    uint32_t origin, const struct hgw_addr *gw, uint32_t now_cs)
+{
+	struct rib_entry *e;
+	struct rib_path **pp, *p;
+	struct nexthop *nh;
+	int added = 0;
+
+	if ((e = rib_get(r, pfx)) == NULL)
+		return -1;
+	for (pp = &e->paths; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->peer == peer && (*pp)->origin == origin)
+			break;
+	if ((p = *pp) != NULL) {
+		if (hgw_addr_cmp(&p->nh->addr, gw) == 0 &&
+		    !(p->flags & RIB_PATH_STALE))
+			return 0;	/* a repeat: nothing changes */
+		*pp = p->next;	/* re-inserted below */
+		if ((nh = rib_nh_get(r, gw)) == NULL) {
+			insert_sorted(e, p);
+			return -1;
+		}
+		if (nh != p->nh)
+			p->since_cs = now_cs;
+		rib_nh_put(r, p->nh);
+	} else {
+		if ((nh = rib_nh_get(r, gw)) == NULL ||
+		    (p = pool_get(&r->path_pool)) == NULL) {
+			rib_nh_put(r, nh);
+			if (e->paths == NULL)
+				rib_mark_dirty(r, e);	/* released by the flush */
+			return -1;
+		}
+		p->peer = peer;
+		p->origin = origin;
+		p->since_cs = now_cs;
+		r->npaths++;
+		added = 1;
+	}
+	p->nh = nh;
+	p->flags = 0;
+	insert_sorted(e, p);
+	update_conflict(r, e);
+	rib_mark_dirty(r, e);
+	return added;
+}
+
+static void
+free_path(struct rib *r, struct rib_path *p)
+{
+	rib_nh_put(r, p->nh);
+	pool_put(&r->path_pool, p);
+	r->npaths--;
+}
+
+int
+rib_withdraw(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
+    uint32_t origin)
+{
+	struct rib_entry *e = rib_lookup(r, pfx);
+	struct rib_path **pp, *p;
+
+	if (e == NULL)
+		return 0;
+	for (pp = &e->paths; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->peer == peer && (*pp)->origin == origin)
+			break;
+	if ((p = *pp) == NULL)
+		return 0;
+	*pp = p->next;
+	free_path(r, p);
+	update_conflict(r, e);
+	rib_mark_dirty(r, e);
+	return 1;
+}
+
+size_t
+rib_drop_peer(struct rib *r, struct peer *peer, int stale_only)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nslots; i++) {
+		struct rib_entry *e = r->slots[i];
+		struct rib_path **pp;
+		int changed = 0;
+
+		if (e == NULL)
+			continue;
+		for (pp = &e->paths; *pp != NULL;) {
+			struct rib_path *p = *pp;
+
+			if (p->peer == peer &&
+			    (!stale_only || (p->flags & RIB_PATH_STALE))) {
+				*pp = p->next;
+				free_path(r, p);
+				changed = 1;
+				n++;
+			} else
+				pp = &p->next;
+		}
+		if (changed) {
+			update_conflict(r, e);
+			rib_mark_dirty(r, e);
+		}
+	}
+	return n;
+}
+
+size_t
+rib_mark_peer_stale(struct rib *r, struct peer *peer)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nslots; i++) {
+		struct rib_entry *e = r->slots[i];
+		struct rib_path *p;
+
+		if (e == NULL)
+			continue;
+		for (p = e->paths; p != NULL; p = p->next)
+			if (p->peer == peer) {
+				p->flags |= RIB_PATH_STALE;
+				n++;
+			}
+	}
+	return n;
+}
+
+void
+rib_foreach(const struct rib *r, void (*fn)(void *arg, struct rib_entry *e), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++)
+		if (r->slots[i] != NULL)
+			fn(arg, r->slots[i]);
+}
+
+static int
+cmp_prefix(const void *a, const void *b)
+{
+	return hgw_prefix_cmp(a, b);
+}
+
+struct hgw_prefix *
+rib_snapshot(const struct rib *r, size_t *n)
+{
+	struct hgw_prefix *out;
+	size_t i, k = 0;
+
+	*n = 0;
+	if (r->count == 0 || (out = malloc(r->count * sizeof(*out))) == NULL)
+		return NULL;
+	for (i = 0; i < r->nslots; i++)
+		if (r->slots[i] != NULL)
+			out[k++] = r->slots[i]->pfx;
+	qsort(out, k, sizeof(*out), cmp_prefix);
+	*n = k;
+	return out;
+}
+
+size_t
+rib_memory(const struct rib *r)
+{
+	return pool_bytes(&r->entry_pool) + pool_bytes(&r->path_pool) +
+	    r->nslots * sizeof(*r->slots) + r->dirty_cap * sizeof(*r->dirty) +
+	    r->nh_nslots * sizeof(*r->nh_slots) + r->nh_count * sizeof(struct nexthop);
+}

@@ -1,0 +1,118 @@
+/* rib.h: the routing information base: per prefix, every candidate path
+ * (origin node, gateway, peer it came from, age), one deterministic best path,
+ * conflict detection, and the kernel state the FIB sync keeps beside it.
+ *
+ * Memory: entries and paths come from pools; gateways are interned and
+ * shared; the prefix index is an open-addressing hash table. Changed entries
+ * are queued once on a dirty list that fib.c drains in batches. Entries are
+ * freed only by rib_release(), called by fib.c once the kernel no longer holds
+ * them. */
+#ifndef HGW_RIB_H
+#define HGW_RIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "util.h"
+
+struct peer;
+
+/* A gateway address shared by every path and kernel route using it. */
+struct nexthop {
+	struct hgw_addr addr;
+	uint8_t verdict;	/* fib.c's cached on-link check ... */
+	uint32_t epoch;		/* ... valid while this equals fib's epoch */
+	uint32_t refcnt;
+	struct nexthop *next;
+};
+
+#define RIB_PATH_STALE	0x1u	/* left from a replaced session; swept at END-OF-RIB */
+
+struct rib_path {
+	struct rib_path *next;
+	struct peer *peer;	/* NULL: one of our own networks */
+	struct nexthop *nh;
+	uint32_t origin;	/* node id of the owner */
+	uint32_t since_cs;	/* when learned, centiseconds of daemon time */
+	uint32_t flags;
+};
+
+#define RIB_E_DIRTY	0x01u	/* on the dirty list */
+#define RIB_E_CONFLICT	0x02u	/* paths from two or more origins */
+#define RIB_E_PENDING	0x04u	/* in a kernel batch right now */
+#define RIB_E_SEEN	0x08u	/* fib.c's resync: the kernel dump had it */
+
+/* fib_err: why the best path is not in the kernel. */
+#define FIB_ERR_NONE		0
+#define FIB_ERR_NOT_ONLINK	255	/* gateway not on-link on the LAN interface */
+#define FIB_ERR_LOCAL_GW	254	/* gateway is one of our own addresses */
+#define FIB_ERR_FAMILY		253	/* gateway of another family than the prefix */
+/* other values: the errno the kernel returned */
+
+struct rib_entry {
+	struct hgw_prefix pfx;
+	uint8_t flags;
+	uint8_t fib_err;
+	struct rib_path *paths;	/* best first */
+	struct nexthop *fib_nh;	/* what the kernel holds for us, NULL: nothing */
+};
+
+typedef void (*rib_dirty_fn)(void *arg);
+
+struct rib {
+	struct rib_entry **slots;	/* open addressing, linear probing */
+	size_t nslots, count;
+	struct pool entry_pool, path_pool;
+	struct nexthop **nh_slots;
+	size_t nh_nslots, nh_count;
+	struct rib_entry **dirty;
+	size_t dirty_head, ndirty, dirty_cap;
+	size_t npaths, nconflicts;
+	rib_dirty_fn dirty_fn;
+	void *dirty_arg;
+};
+
+int rib_init(struct rib *r, rib_dirty_fn fn, void *arg);
+void rib_destroy(struct rib *r);
+
+struct rib_entry *rib_lookup(const struct rib *r, const struct hgw_prefix *p);
+/* Finds or creates the entry for p; NULL when out of memory. */
+struct rib_entry *rib_get(struct rib *r, const struct hgw_prefix *p);
+
+/* Adds or replaces the path (p, peer, origin). Returns 1 when a path was
+ * added, 0 when one was replaced or refreshed, -1 when out of memory. */
+int rib_announce(struct rib *r, const struct hgw_prefix *p, struct peer *peer,
+    uint32_t origin, const struct hgw_addr *gw, uint32_t now_cs);
+/* Removes the path (p, peer, origin). Returns 1 when removed, 0 when absent. */
+int rib_withdraw(struct rib *r, const struct hgw_prefix *p, struct peer *peer,
+    uint32_t origin);
+/* Removes every path of peer (only the stale ones with stale_only). Returns how many. */
+size_t rib_drop_peer(struct rib *r, struct peer *peer, int stale_only);
+/* Marks every path of peer stale. Returns how many. */
+size_t rib_mark_peer_stale(struct rib *r, struct peer *peer);
+
+void rib_mark_dirty(struct rib *r, struct rib_entry *e);
+/* Takes up to max dirty entries (clearing their dirty flag) into out. */
+size_t rib_take_dirty(struct rib *r, struct rib_entry **out, size_t max);
+/* Frees e when it has no path and the kernel holds nothing for it. */
+void rib_release(struct rib *r, struct rib_entry *e);
+
+struct nexthop *rib_nh_get(struct rib *r, const struct hgw_addr *a);	/* +1 reference */
+void rib_nh_put(struct rib *r, struct nexthop *nh);
+
+static inline struct rib_path *
+rib_best(const struct rib_entry *e)
+{
+	return e->paths;
+}
+
+/* Calls fn for every entry; fn must not add or remove entries. */
+void rib_foreach(const struct rib *r, void (*fn)(void *arg, struct rib_entry *e),
+    void *arg);
+/* Every prefix, sorted, in a new array (free it); NULL and *n = 0 when empty. */
+struct hgw_prefix *rib_snapshot(const struct rib *r, size_t *n);
+
+size_t rib_memory(const struct rib *r);	/* bytes held by the RIB's structures */
+
+#endif
