@@ -29,10 +29,29 @@ config_free(struct config *c)
 {
 	free(c->networks);
 	free(c->neighbors);
+	free(c->clusters);
+	free(c->allows);
 	c->networks = NULL;
 	c->neighbors = NULL;
+	c->clusters = NULL;
+	c->allows = NULL;
 	c->nnetworks = c->networks_cap = 0;
 	c->nneighbors = c->neighbors_cap = 0;
+	c->nclusters = c->clusters_cap = 0;
+	c->nallows = c->allows_cap = 0;
+}
+
+static int
+copy_list(void **dst, size_t *cap, const void *src, size_t n, size_t sz)
+{
+	*dst = NULL;
+	*cap = 0;
+	if (n == 0)
+		return 0;
+	if (grow_array(dst, cap, n, sz) < 0)
+		return -1;
+	memcpy(*dst, src, n * sz);
+	return 0;
 }
 
 int
@@ -41,20 +60,19 @@ config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	dst->networks = NULL;
 	dst->neighbors = NULL;
-	dst->networks_cap = dst->neighbors_cap = 0;
-	if (grow_array((void **)&dst->networks, &dst->networks_cap,
+	dst->clusters = NULL;
+	dst->allows = NULL;
+	if (copy_list((void **)&dst->networks, &dst->networks_cap, src->networks,
 	    src->nnetworks, sizeof(*dst->networks)) < 0 ||
-	    grow_array((void **)&dst->neighbors, &dst->neighbors_cap,
-	    src->nneighbors, sizeof(*dst->neighbors)) < 0) {
+	    copy_list((void **)&dst->neighbors, &dst->neighbors_cap, src->neighbors,
+	    src->nneighbors, sizeof(*dst->neighbors)) < 0 ||
+	    copy_list((void **)&dst->clusters, &dst->clusters_cap, src->clusters,
+	    src->nclusters, sizeof(*dst->clusters)) < 0 ||
+	    copy_list((void **)&dst->allows, &dst->allows_cap, src->allows,
+	    src->nallows, sizeof(*dst->allows)) < 0) {
 		config_free(dst);
 		return -1;
 	}
-	if (src->nnetworks)
-		memcpy(dst->networks, src->networks,
-		    src->nnetworks * sizeof(*dst->networks));
-	if (src->nneighbors)
-		memcpy(dst->neighbors, src->neighbors,
-		    src->nneighbors * sizeof(*dst->neighbors));
 	return 0;
 }
 
@@ -166,12 +184,13 @@ static int
 st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 {
 	struct hgw_addr a;
-	unsigned long port = HGW_DEFAULT_PORT;
+	unsigned long port = HGW_DEFAULT_PORT, maxp = 0;
+	int third = 0, k;
 	size_t i;
 
-	if (n < 2 || (neg && n != 2) || (!neg && n != 2 && n != 4))
-		return fail(err, errlen, "usage: %sneighbor ADDRESS%s",
-		    neg ? "no " : "", neg ? "" : " [port N]");
+	if (n < 2 || (neg && n != 2))
+		return fail(err, errlen, "usage: %sneighbor ADDRESS%s", neg ? "no " : "",
+		    neg ? "" : " [port N] [max-prefixes N] [allow-third-party-gateway]");
 	if (hgw_addr_parse(w[1], &a) < 0)
 		return fail(err, errlen, "neighbor %s: not an IPv4 or IPv6 address", w[1]);
 	if (hgw_addr_is_unspec(&a))
@@ -179,11 +198,18 @@ st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen
 	if ((a.family == AF_INET && a.bytes[0] >= 224) ||
 	    (a.family == AF_INET6 && a.bytes[0] == 0xff))
 		return fail(err, errlen, "neighbor %s: multicast or broadcast address", w[1]);
-	if (n == 4) {
-		if (strcmp(w[2], "port") != 0)
-			return fail(err, errlen, "neighbor: unknown option '%s'", w[2]);
-		if (hgw_parse_uint(w[3], 1, 65535, &port) < 0)
-			return fail(err, errlen, "neighbor: port '%s' is not 1..65535", w[3]);
+	for (k = 2; k < n; k++) {
+		if (strcmp(w[k], "port") == 0 && k + 1 < n) {
+			if (hgw_parse_uint(w[++k], 1, 65535, &port) < 0)
+				return fail(err, errlen, "neighbor: port '%s' is not 1..65535", w[k]);
+		} else if (strcmp(w[k], "max-prefixes") == 0 && k + 1 < n) {
+			if (hgw_parse_uint(w[++k], 1, 0xffffffffUL, &maxp) < 0)
+				return fail(err, errlen,
+				    "neighbor: max-prefixes '%s' is not 1..4294967295", w[k]);
+		} else if (strcmp(w[k], "allow-third-party-gateway") == 0)
+			third = 1;
+		else
+			return fail(err, errlen, "neighbor: unknown or incomplete option '%s'", w[k]);
 	}
 	for (i = 0; i < c->nneighbors; i++)
 		if (hgw_addr_cmp(&c->neighbors[i].addr, &a) == 0)
@@ -204,6 +230,73 @@ st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen
 	}
 	c->neighbors[i].addr = a;
 	c->neighbors[i].port = (uint16_t)port;
+	c->neighbors[i].max_prefixes = (uint32_t)maxp;
+	c->neighbors[i].third_party = third;
+	return 0;
+}
+
+/* A list of prefixes under one keyword: cluster-network, allow. */
+static int
+st_prefix_list(struct hgw_prefix **list, size_t *n, size_t *cap, int neg, char **w,
+    int nw, char *err, size_t errlen)
+{
+	struct hgw_prefix p;
+	const char *why;
+	size_t i;
+
+	if (nw != 2)
+		return fail(err, errlen, "usage: %s%s PREFIX", neg ? "no " : "", w[0]);
+	if (hgw_prefix_parse(w[1], &p, &why) < 0)
+		return fail(err, errlen, "%s %s: %s", w[0], w[1], why);
+	for (i = 0; i < *n; i++)
+		if (hgw_prefix_eq(&(*list)[i], &p))
+			break;
+	if (neg) {
+		if (i == *n)
+			return fail(err, errlen, "%s %s is not configured", w[0], w[1]);
+		memmove(&(*list)[i], &(*list)[i + 1], (*n - i - 1) * sizeof(p));
+		(*n)--;
+		return 0;
+	}
+	if (i < *n)
+		return 0;
+	if (grow_array((void **)list, cap, *n + 1, sizeof(p)) < 0)
+		return fail(err, errlen, "out of memory");
+	(*list)[(*n)++] = p;
+	return 0;
+}
+
+static int
+st_path(char *dst, const char *kw, const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) >= CFG_PATH_MAX)
+		return fail(err, errlen, "%s: path too long", kw);
+	if (path[0] != '/')
+		return fail(err, errlen, "%s: '%s' is not an absolute path", kw, path);
+	strcpy(dst, path);
+	return 0;
+}
+
+static int
+st_tls(struct config *c, char **w, int n, char *err, size_t errlen)
+{
+	char ca[CFG_PATH_MAX] = "", cert[CFG_PATH_MAX] = "", key[CFG_PATH_MAX] = "";
+	int k;
+
+	for (k = 1; k + 1 < n; k += 2) {
+		char *dst = strcmp(w[k], "ca") == 0 ? ca : strcmp(w[k], "cert") == 0 ? cert :
+		    strcmp(w[k], "key") == 0 ? key : NULL;
+
+		if (dst == NULL)
+			return fail(err, errlen, "tls: unknown option '%s'", w[k]);
+		if (st_path(dst, w[k], w[k + 1], err, errlen) < 0)
+			return -1;
+	}
+	if (k != n || !ca[0] || !cert[0] || !key[0])
+		return fail(err, errlen, "usage: tls ca FILE cert FILE key FILE");
+	strcpy(c->tls_ca, ca);
+	strcpy(c->tls_cert, cert);
+	strcpy(c->tls_key, key);
 	return 0;
 }
 
@@ -330,6 +423,24 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return st_neighbor(c, neg, w, n, err, errlen);
 	if (strcmp(w[0], "address") == 0)
 		return st_address(c, neg, w, n, err, errlen);
+	if (strcmp(w[0], "cluster-network") == 0)
+		return st_prefix_list(&c->clusters, &c->nclusters, &c->clusters_cap, neg, w, n,
+		    err, errlen);
+	if (strcmp(w[0], "allow") == 0)
+		return st_prefix_list(&c->allows, &c->nallows, &c->allows_cap, neg, w, n,
+		    err, errlen);
+	if (neg && strcmp(w[0], "max-prefixes") == 0) {
+		c->max_prefixes = 0;
+		return 0;
+	}
+	if (neg && strcmp(w[0], "secret-file") == 0) {
+		c->secret_file[0] = '\0';
+		return 0;
+	}
+	if (neg && strcmp(w[0], "tls") == 0) {
+		c->tls_ca[0] = c->tls_cert[0] = c->tls_key[0] = '\0';
+		return 0;
+	}
 	if (neg && strcmp(w[0], "node-id") == 0 && n <= 2) {
 		c->node_id = 0;
 		return 0;
@@ -364,6 +475,19 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	}
 	if (strcmp(w[0], "timers") == 0)
 		return st_timers(c, w, n, err, errlen);
+	if (strcmp(w[0], "max-prefixes") == 0) {
+		if (n != 2 || hgw_parse_uint(w[1], 1, 0xffffffffUL, &v) < 0)
+			return fail(err, errlen, "usage: max-prefixes 1..4294967295");
+		c->max_prefixes = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(w[0], "secret-file") == 0) {
+		if (n != 2)
+			return fail(err, errlen, "usage: secret-file PATH");
+		return st_path(c->secret_file, "secret-file", w[1], err, errlen);
+	}
+	if (strcmp(w[0], "tls") == 0)
+		return st_tls(c, w, n, err, errlen);
 	if (strcmp(w[0], "kernel") == 0)
 		return st_kernel(c, w, n, err, errlen);
 	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
@@ -432,6 +556,21 @@ config_check(const struct config *c, char *err, size_t errlen)
 		return fail(err, errlen, "no 'router hgw' block");
 	if (c->ifname[0] == '\0')
 		return fail(err, errlen, "router hgw needs an 'interface' statement");
+	if (c->secret_file[0] && c->tls_cert[0])
+		return fail(err, errlen, "use either secret-file or tls, not both");
+	if (c->nclusters > 0) {
+		size_t i, j;
+		char b[HGW_ADDRSTRLEN];
+
+		for (i = 0; i < c->nnetworks; i++) {
+			for (j = 0; j < c->nclusters; j++)
+				if (hgw_prefix_contains(&c->clusters[j], &c->networks[i]))
+					break;
+			if (j == c->nclusters)
+				return fail(err, errlen, "network %s is outside every cluster-network",
+				    hgw_prefix_fmt(&c->networks[i], b, sizeof(b)));
+		}
+	}
 	return 0;
 }
 
@@ -486,11 +625,26 @@ cmp_neighbor(const void *a, const void *b)
 	    &((const struct cfg_neighbor *)b)->addr);
 }
 
+static void
+write_prefixes(FILE *f, const char *kw, const struct hgw_prefix *list, size_t n)
+{
+	struct hgw_prefix *sorted;
+	char buf[HGW_ADDRSTRLEN];
+	size_t i;
+
+	if (n == 0 || (sorted = malloc(n * sizeof(*sorted))) == NULL)
+		return;
+	memcpy(sorted, list, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_prefix);
+	for (i = 0; i < n; i++)
+		fprintf(f, " %s %s\n", kw, hgw_prefix_fmt(&sorted[i], buf, sizeof(buf)));
+	free(sorted);
+}
+
 void
 config_write(const struct config *c, FILE *f)
 {
 	char buf[HGW_ADDRSTRLEN], b2[16];
-	struct hgw_prefix *nets = NULL;
 	struct cfg_neighbor *nbrs = NULL;
 	size_t i;
 
@@ -509,13 +663,8 @@ config_write(const struct config *c, FILE *f)
 		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address6, buf, sizeof(buf)));
 	if (c->listen_port != HGW_DEFAULT_PORT)
 		fprintf(f, " listen port %u\n", c->listen_port);
-	if (c->nnetworks && (nets = malloc(c->nnetworks * sizeof(*nets))) != NULL) {
-		memcpy(nets, c->networks, c->nnetworks * sizeof(*nets));
-		qsort(nets, c->nnetworks, sizeof(*nets), cmp_prefix);
-		for (i = 0; i < c->nnetworks; i++)
-			fprintf(f, " network %s\n", hgw_prefix_fmt(&nets[i], buf, sizeof(buf)));
-		free(nets);
-	}
+	write_prefixes(f, "cluster-network", c->clusters, c->nclusters);
+	write_prefixes(f, "network", c->networks, c->nnetworks);
 	if (c->nneighbors && (nbrs = malloc(c->nneighbors * sizeof(*nbrs))) != NULL) {
 		memcpy(nbrs, c->neighbors, c->nneighbors * sizeof(*nbrs));
 		qsort(nbrs, c->nneighbors, sizeof(*nbrs), cmp_neighbor);
@@ -523,10 +672,21 @@ config_write(const struct config *c, FILE *f)
 			fprintf(f, " neighbor %s", hgw_addr_fmt(&nbrs[i].addr, buf, sizeof(buf)));
 			if (nbrs[i].port != HGW_DEFAULT_PORT)
 				fprintf(f, " port %u", nbrs[i].port);
+			if (nbrs[i].max_prefixes)
+				fprintf(f, " max-prefixes %u", nbrs[i].max_prefixes);
+			if (nbrs[i].third_party)
+				fprintf(f, " allow-third-party-gateway");
 			fprintf(f, "\n");
 		}
 		free(nbrs);
 	}
+	write_prefixes(f, "allow", c->allows, c->nallows);
+	if (c->max_prefixes)
+		fprintf(f, " max-prefixes %u\n", c->max_prefixes);
+	if (c->secret_file[0])
+		fprintf(f, " secret-file %s\n", c->secret_file);
+	if (c->tls_cert[0])
+		fprintf(f, " tls ca %s cert %s key %s\n", c->tls_ca, c->tls_cert, c->tls_key);
 	if (c->keepalive_ms != CFG_DEFAULT_KEEPALIVE_MS || c->hold_ms != CFG_DEFAULT_HOLD_MS) {
 		fprintf(f, " timers keepalive %s", hgw_fmt_seconds_ms(c->keepalive_ms, b2, sizeof(b2)));
 		fprintf(f, " hold %s\n", hgw_fmt_seconds_ms(c->hold_ms, b2, sizeof(b2)));

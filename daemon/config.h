@@ -17,9 +17,13 @@
 #define CFG_DEFAULT_TABLE		254
 #define CFG_DEFAULT_METRIC		20
 
+#define CFG_PATH_MAX	1024
+
 struct cfg_neighbor {
 	struct hgw_addr addr;
 	uint16_t port;
+	uint32_t max_prefixes;		/* 0: the global limit */
+	int third_party;		/* allow-third-party-gateway */
 };
 
 struct config {
@@ -35,6 +39,13 @@ struct config {
 	struct cfg_neighbor *neighbors;
 	size_t nneighbors, neighbors_cap;
 	uint32_t keepalive_ms, hold_ms, startup_ms;
+	struct hgw_prefix *clusters;	/* cluster-network: accepted prefixes lie inside */
+	size_t nclusters, clusters_cap;
+	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */
+	size_t nallows, allows_cap;
+	uint32_t max_prefixes;		/* per peer; 0: no limit */
+	char secret_file[CFG_PATH_MAX];	/* TLS 1.3 with an external pre-shared key */
+	char tls_ca[CFG_PATH_MAX], tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX];
 	int kernel_on;
 	uint8_t kernel_proto;
 	uint32_t kernel_table, kernel_metric;

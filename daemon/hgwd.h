@@ -18,6 +18,7 @@ struct kernel_params;
 struct peer;
 struct ctl;
 struct cmd_tree;
+struct tls;
 
 TAILQ_HEAD(peer_list, peer);
 
@@ -39,6 +40,11 @@ struct hgwd {
 	struct evconnlistener *listeners[2];	/* IPv4, IPv6 */
 	uint16_t listen_port;
 	uint32_t backoff_seed;
+
+	struct tls *tls;		/* NULL: plain TCP */
+	int npending;			/* inbound sessions before HELLO */
+	double accept_tokens;
+	uint64_t accept_last_ms, refused, refused_logged_ms;
 
 	struct ctl *ctl;
 	struct cmd_tree *cmds;

@@ -9,8 +9,9 @@ daemon_hgwd_SOURCES = \
 	daemon/fib.c \
 	daemon/kernel.h daemon/kernel_nl.c \
 	daemon/peer.c daemon/peer.h \
+	daemon/tls.c daemon/tls.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
 	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c
-daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS)
-daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS)
+daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
+daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)

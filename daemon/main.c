@@ -17,6 +17,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "peer.h"
+#include "tls.h"
 
 #define DEFAULT_SOCK "/run/hgw/hgwd.sock"
 
@@ -152,6 +153,23 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 		snprintf(err, errlen, "no node id: %s has no IPv4 address and no node-id is set",
 		    nc->ifname);
 		return -1;
+	}
+	if (strcmp(nc->secret_file, d->cfg.secret_file) != 0 ||
+	    strcmp(nc->tls_ca, d->cfg.tls_ca) != 0 || strcmp(nc->tls_cert, d->cfg.tls_cert) != 0 ||
+	    strcmp(nc->tls_key, d->cfg.tls_key) != 0) {
+		struct tls *nt;
+		char e2[64];
+
+		if (tls_load(nc, &nt, err, errlen) < 0) {
+			kernel_set_params(d->kernel, &op);
+			return -1;
+		}
+		tls_free(d->tls);
+		d->tls = nt;
+		log_info("mesh transport is now %s; resetting every session",
+		    nt ? (strcmp(tls_mode(nt), "psk") == 0 ? "TLS 1.3 with a pre-shared key" :
+		    "TLS 1.3 with certificates") : "plain TCP (unauthenticated)");
+		peers_reset(d, NULL, e2, sizeof(e2));
 	}
 	if (nc->listen_port != d->listen_port && peers_listen(d, nc->listen_port) < 0) {
 		kernel_set_params(d->kernel, &op);
@@ -364,6 +382,8 @@ main(int argc, char **argv)
 	if (identity(&d, &d.cfg, &d.node_id, &d.addr4, &d.addr6) < 0)
 		fatalx("no node id: %s has no IPv4 address and the configuration sets no node-id",
 		    d.cfg.ifname);
+	if (tls_load(&d.cfg, &d.tls, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 	if (cmd_init(&d) < 0)
 		fatalx("out of memory");
 	if (ctl_open(&d, sock) < 0)
@@ -379,7 +399,13 @@ main(int argc, char **argv)
 	    d.addr4.family ? hgw_addr_fmt(&d.addr4, a4, sizeof(a4)) : "-",
 	    d.addr6.family ? " and " : "", d.addr6.family ? hgw_addr_fmt(&d.addr6, a6, sizeof(a6)) : "",
 	    d.listen_port);
-	log_info("the mesh is unauthenticated: any host on the LAN can announce routes");
+	if (d.tls == NULL)
+		log_info("the mesh is unauthenticated: any host on the LAN can announce routes (see secret-file and tls)");
+	else
+		log_info("the mesh is authenticated: TLS 1.3 with %s",
+		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
+	d.accept_tokens = 100;
+	d.accept_last_ms = now_ms();
 	for (i = 0; i < d.cfg.nnetworks; i++)
 		add_local(&d, &d.cfg.networks[i]);
 	peers_sync_config(&d);
@@ -403,6 +429,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(d.sig_ev[i]);
 	fib_free(d.fib);
+	tls_free(d.tls);
 	kernel_close(d.kernel);
 	rib_destroy(&d.rib);
 	cmd_free(&d);

@@ -19,11 +19,17 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "tls.h"
 
 #define BACKOFF_MIN_MS	200
 #define BACKOFF_MAX_MS	10000
 #define CLOSE_LINGER_MS	1000	/* time a closing session gets to flush its NOTIFY */
 #define READ_MAX	(256 * 1024)
+#define OUTPUT_MAX	(8 * 1024 * 1024)	/* queued for one peer before it is dropped */
+#define PENDING_MAX	64	/* inbound connections not yet past HELLO */
+#define ACCEPT_RATE	50	/* accepts per second, sustained ... */
+#define ACCEPT_BURST	100	/* ... and in a burst */
+#define MAXPFX_HOLDOFF_MS 30000	/* a peer over max-prefixes waits this long */
 
 static void session_read(struct bufferevent *bev, void *arg);
 static void session_event(struct bufferevent *bev, short what, void *arg);
@@ -143,6 +149,12 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 	bufferevent_write(s->bev, buf, len);
 	if (s->peer != NULL)
 		s->peer->msgs_out++;
+	if (!s->overflow && evbuffer_get_length(bufferevent_get_output(s->bev)) > OUTPUT_MAX) {
+		/* A peer that stops reading is dropped, not buffered without
+		 * bound; the close runs from the loop, not inside this send. */
+		s->overflow = 1;
+		event_active(s->hold_ev, EV_TIMEOUT, 0);
+	}
 }
 
 static void
@@ -293,7 +305,8 @@ session_new(struct peer *p, int fd, int outbound)
 	s->state = outbound ? HGW_ST_CONNECT : HGW_ST_IDLE;
 	s->started_ms = now_ms();
 	snprintf(s->name, sizeof(s->name), "%s", p->name);
-	s->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->bev = d->tls != NULL ? tls_bufferevent(d->tls, d->base, fd, !outbound) :
+	    bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->hold_ev = evtimer_new(d->base, session_hold, s);
 	s->ka_ev = event_new(d->base, -1, EV_PERSIST, session_ka, s);
 	if (s->bev == NULL || s->hold_ev == NULL || s->ka_ev == NULL) {
@@ -329,6 +342,8 @@ session_free(struct session *s)
 
 	if (s->close_ev != NULL && --d->nclosing == 0 && d->stopping)
 		event_base_loopbreak(d->base);
+	if (s->pending)
+		d->npending--;
 	if (s->bev)
 		bufferevent_free(s->bev);
 	event_free(s->hold_ev);
@@ -502,6 +517,10 @@ session_establish(struct session *s)
 	}
 	hgw_negotiate_timers(d->cfg.hold_ms, d->cfg.keepalive_ms, s->hello.hold_ms,
 	    &s->hold_ms, &s->ka_ms);
+	if (s->pending) {
+		s->pending = 0;
+		d->npending--;
+	}
 	s->state = HGW_ST_ESTABLISHED;
 	s->established_ms = now_ms();
 	p->est = s;
@@ -529,24 +548,85 @@ session_establish(struct session *s)
 	send_table(p);
 }
 
-/* What we accept from a peer (policy); NULL when acceptable. */
-static const char *
-refuse_reason(struct hgwd *d, const struct hgw_upd_item *it)
+static int
+peer_limit(const struct peer *p)
 {
-	const char *why;
+	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
 
-	if (hgw_prefix_host_bits_set(&it->prefix))
+	if (n != NULL && n->max_prefixes)
+		return (int)(n->max_prefixes > INT32_MAX ? INT32_MAX : n->max_prefixes);
+	return (int)(p->d->cfg.max_prefixes > INT32_MAX ? INT32_MAX : p->d->cfg.max_prefixes);
+}
+
+static int
+third_party_ok(const struct peer *p)
+{
+	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
+
+	return n != NULL && n->third_party;
+}
+
+/* What we accept from a peer (policy); NULL when acceptable, else why not. */
+static const char *
+refuse_reason(struct session *s, const struct hgw_upd_item *it, char *buf, size_t len)
+{
+	struct peer *p = s->peer;
+	struct hgwd *d = s->d;
+	const struct hgw_prefix *pfx = &it->prefix;
+	struct hgw_prefix lan[32];
+	const char *why;
+	char b[HGW_ADDRSTRLEN];
+	int i, n, third = third_party_ok(p);
+	size_t k;
+
+	if (hgw_prefix_host_bits_set(pfx))
 		return "host bits set";
-	if ((why = hgw_prefix_special(&it->prefix)) != NULL)
+	if ((why = hgw_prefix_special(pfx)) != NULL)
 		return why;
 	if (it->origin == d->node_id)
 		return "origin is our own node id";
-	if (it->kind == HGW_UPD_ANNOUNCE && it->gateway.family != it->prefix.family)
+	if (it->origin != p->node_id && !third)
+		return "origin is another node (third party)";
+	if (it->gateway.family != pfx->family)
 		return "gateway of another family";
+	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
+		for (i = 0; i < s->hello.naddrs; i++)
+			if (hgw_addr_cmp(&it->gateway, &s->hello.addrs[i]) == 0)
+				break;
+		if (i == s->hello.naddrs) {
+			snprintf(buf, len, "gateway %s is not the peer's address",
+			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
+			return buf;
+		}
+	}
+	if (d->cfg.nclusters > 0) {
+		for (k = 0; k < d->cfg.nclusters; k++)
+			if (hgw_prefix_contains(&d->cfg.clusters[k], pfx))
+				break;
+		if (k == d->cfg.nclusters)
+			return "outside every cluster-network";
+	}
+	n = kernel_if_subnets(d->kernel, lan, 32);
+	for (i = 0; i < n; i++)
+		if (hgw_prefix_overlaps(&lan[i], pfx)) {
+			snprintf(buf, len, "overlaps the LAN subnet %s",
+			    hgw_prefix_fmt(&lan[i], b, sizeof(b)));
+			return buf;
+		}
+	/* The same prefix as one of ours is a visible conflict (ours wins);
+	 * anything more or less specific would steer our traffic. */
+	for (k = 0; k < d->cfg.nnetworks; k++)
+		if (hgw_prefix_overlaps(&d->cfg.networks[k], pfx) &&
+		    !hgw_prefix_eq(&d->cfg.networks[k], pfx)) {
+			snprintf(buf, len, "overlaps our network %s",
+			    hgw_prefix_fmt(&d->cfg.networks[k], b, sizeof(b)));
+			return buf;
+		}
 	return NULL;
 }
 
-static void
+/* Applies a validated UPDATE; -1 when it ended the session. */
+static int
 apply_update(struct session *s, const uint8_t *body, size_t len)
 {
 	struct peer *p = s->peer;
@@ -554,7 +634,8 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 	struct hgw_upd_iter iter;
 	struct hgw_upd_item it;
 	uint32_t now = hgwd_now_cs(d);
-	char pb[HGW_ADDRSTRLEN];
+	int limit = peer_limit(p);
+	char pb[HGW_ADDRSTRLEN], rb[128];
 
 	p->updates_in++;
 	hgw_update_iter_init(&iter, body, len);
@@ -568,11 +649,13 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 			continue;
 		}
 		p->pfx_received++;
-		if ((why = refuse_reason(d, &it)) != NULL) {
+		if ((why = refuse_reason(s, &it, rb, sizeof(rb))) != NULL) {
 			p->pfx_refused++;
 			snprintf(p->last_refused, sizeof(p->last_refused), "%s: %s",
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)), why);
-			log_debug(LOG_CAT_PEER, "peer %s: refused %s", p->name, p->last_refused);
+			if (p->pfx_refused == 1 || log_debug_on(LOG_CAT_PEER))
+				log_info("peer %s: refused %s%s", p->name, p->last_refused,
+				    p->pfx_refused == 1 ? " (later refusals are counted in show peers)" : "");
 			if (rib_withdraw(&d->rib, &it.prefix, p, it.origin) == 1)
 				p->pfx_accepted--;
 			continue;
@@ -583,7 +666,15 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 		else if (r < 0)
 			log_warnx("peer %s: out of memory for %s", p->name,
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)));
+		if (limit > 0 && p->pfx_accepted > (uint32_t)limit) {
+			p->maxpfx_until_ms = now_ms() + MAXPFX_HOLDOFF_MS;
+			session_close(s, HGW_ERR_CEASE, HGW_CEASE_MAX_PREFIXES,
+			    "maximum prefixes (%d) exceeded; sessions refused for %d s",
+			    limit, MAXPFX_HOLDOFF_MS / 1000);
+			return -1;
+		}
 	}
+	return 0;
 }
 
 static void
@@ -654,8 +745,8 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 	}
 	s->state = o.next;
 	if (o.actions & HGW_ACT_APPLY) {
-		if (ev == HGW_EV_RX_UPDATE)
-			apply_update(s, body, len);
+		if (ev == HGW_EV_RX_UPDATE && apply_update(s, body, len) < 0)
+			return -1;
 		else if (ev == HGW_EV_RX_EOR)
 			handle_eor(s);
 	}
@@ -676,6 +767,12 @@ session_frame(struct session *s, const struct hgw_hdr *h, const uint8_t *body, s
 	case HGW_MSG_HELLO:
 		if (hgw_hello_decode(body, len, &s->hello, &err) < 0)
 			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
+		if (s->d->tls != NULL && tls_check_node(s->d->tls, s->bev, s->hello.node_id,
+		    err.text, sizeof(err.text)) < 0) {
+			err.code = HGW_ERR_HELLO;
+			err.subcode = HGW_HELLO_BAD_NODE_ID;
+			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
+		}
 		if (s->hello.node_id == s->d->node_id) {
 			err.code = HGW_ERR_HELLO;
 			err.subcode = HGW_HELLO_DUP_NODE_ID;
@@ -765,15 +862,26 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	memset(&err, 0, sizeof(err));
-	if (s->state == HGW_ST_CONNECT) {
-		snprintf(err.text, sizeof(err.text), "connect to port %u: %s", p->port,
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (s->state == HGW_ST_CONNECT || s->state == HGW_ST_IDLE) {
+		char tb[200];
+
+		if (s->d->tls != NULL && tls_last_error(bev, tb, sizeof(tb)) != NULL)
+			snprintf(err.text, sizeof(err.text), "%.120s", tb);
+		else if (s->state == HGW_ST_IDLE || s->d->tls != NULL)
+			snprintf(err.text, sizeof(err.text), "%s failed: connection %s",
+			    s->state == HGW_ST_IDLE ? "TLS handshake" : "connect",
+			    (what & BEV_EVENT_EOF) ? "closed" : "refused or reset");
+		else
+			snprintf(err.text, sizeof(err.text), "connect to port %u: %s", p->port,
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		/* Said once; the retries that fail the same way only in debug. */
 		if (strcmp(p->last_error, err.text) != 0)
-			log_info("peer %s: %s; retrying with back-off", p->name, err.text);
+			log_info("peer %s: %s%s", p->name, err.text,
+			    p->configured ? "; retrying with back-off" : "");
 		else
 			log_debug(LOG_CAT_PEER, "peer %s: %s", p->name, err.text);
 		set_error(p, "%s", err.text);
+		s->state = HGW_ST_CONNECT;	/* closes quietly */
 		session_close(s, 0, 0, "%s", err.text);
 		return;
 	}
@@ -792,7 +900,15 @@ session_hold(evutil_socket_t fd, short what, void *arg)
 	struct hgw_err err;
 
 	memset(&err, 0, sizeof(err));
+	if (s->overflow) {
+		session_close(s, 0, 0, "peer stopped reading: more than %d bytes queued for it",
+		    OUTPUT_MAX);
+		return;
+	}
 	switch (s->state) {
+	case HGW_ST_IDLE:
+		session_close(s, 0, 0, "no TLS handshake within %u ms", s->d->cfg.hold_ms);
+		break;
 	case HGW_ST_CONNECT:
 		snprintf(err.text, sizeof(err.text), "connect timed out");
 		if (strcmp(s->peer->last_error, err.text) != 0)
@@ -875,6 +991,10 @@ peer_retry(evutil_socket_t fd, short what, void *arg)
 
 	if (!p->configured || p->est != NULL || has_outbound(p) || p->d->stopping)
 		return;
+	if (p->maxpfx_until_ms > now_ms()) {
+		peer_schedule_connect(p, (uint32_t)(p->maxpfx_until_ms - now_ms()));
+		return;
+	}
 	if (dial(p) < 0)
 		peer_schedule_connect(p, 0);
 }
@@ -906,6 +1026,9 @@ lan_allowed(struct hgwd *d, const struct hgw_addr *a)
 
 	if (config_find_neighbor(&d->cfg, a) != NULL)
 		return 1;
+	for (i = 0; i < (int)d->cfg.nallows; i++)
+		if (hgw_prefix_contains_addr(&d->cfg.allows[i], a))
+			return 1;
 	n = kernel_if_subnets(d->kernel, nets, 32);
 	for (i = 0; i < n; i++)
 		if (hgw_prefix_contains_addr(&nets[i], a))
@@ -924,20 +1047,45 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	struct session *s;
 	char ab[HGW_ADDRSTRLEN];
 	int one = 1;
+	uint64_t now;
 
 	if (from_sockaddr(sa, &a, &port) < 0 || d->stopping) {
 		close(fd);
 		return;
 	}
 	hgw_addr_fmt(&a, ab, sizeof(ab));
+	/* Refused before any parsing: strangers, floods, too many half-open. */
 	if (!lan_allowed(d, &a)) {
-		log_warnx("refused a connection from %s: not a neighbor and not on the %s subnet",
+		d->refused++;
+		log_warnx("refused a connection from %s: not a neighbor, not on the %s subnet and not allowed",
 		    ab, d->cfg.ifname);
 		close(fd);
 		return;
 	}
-	if ((p = peer_find(d, &a)) == NULL &&
-	    (p = peer_new(d, &a, HGW_DEFAULT_PORT, 0)) == NULL) {
+	now = now_ms();
+	d->accept_tokens += (double)(now - d->accept_last_ms) * ACCEPT_RATE / 1000.0;
+	if (d->accept_tokens > ACCEPT_BURST)
+		d->accept_tokens = ACCEPT_BURST;
+	d->accept_last_ms = now;
+	if (d->accept_tokens < 1.0 || d->npending >= PENDING_MAX) {
+		d->refused++;
+		if (d->refused_logged_ms + 1000 <= now) {
+			log_warnx("refused a connection from %s: %s", ab, d->npending >= PENDING_MAX ?
+			    "too many connections still in their handshake" : "too many connections per second");
+			d->refused_logged_ms = now;
+		}
+		close(fd);
+		return;
+	}
+	d->accept_tokens -= 1.0;
+	p = peer_find(d, &a);
+	if (p != NULL && p->maxpfx_until_ms > now) {
+		d->refused++;
+		log_debug(LOG_CAT_PEER, "peer %s: refused: waiting after exceeding max-prefixes", ab);
+		close(fd);
+		return;
+	}
+	if (p == NULL && (p = peer_new(d, &a, HGW_DEFAULT_PORT, 0)) == NULL) {
 		close(fd);
 		return;
 	}
@@ -948,8 +1096,14 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 			peer_free(p);
 		return;
 	}
+	s->pending = 1;
+	d->npending++;
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	log_debug(LOG_CAT_PEER, "peer %s: accepted a connection from port %u", ab, port);
+	if (d->tls != NULL) {
+		timer_ms(s->hold_ev, d->cfg.hold_ms);	/* handshake deadline */
+		return;
+	}
 	session_up(s);
 }
 

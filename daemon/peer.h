@@ -28,6 +28,8 @@ struct session {
 	struct hgw_hello hello;		/* the peer's, once received */
 	uint64_t started_ms, established_ms;
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs after detaching */
+	int overflow;			/* too much output queued: closing */
+	int pending;			/* counted in hgwd.npending */
 };
 
 struct peer {
@@ -62,6 +64,7 @@ struct peer {
 	char last_error[192];
 	char last_refused[160];
 	uint64_t up_since_ms, down_since_ms;
+	uint64_t maxpfx_until_ms;	/* over max-prefixes: no session before this */
 };
 
 struct peer *peer_find(struct hgwd *d, const struct hgw_addr *a);
