@@ -9,7 +9,9 @@
 
 #include "ctl.h"
 #include "hgwd.h"
+#include "lease.h"
 #include "log.h"
+#include "members.h"
 #include "peer.h"
 
 int
@@ -115,6 +117,21 @@ do_exit(struct cmd_ctx *x, const struct cmd_args *a)
 	return CTL_OK;
 }
 
+/* vtysh's "do": a top-level command from a configuration mode. */
+static int
+do_do(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	unsigned mode = ctl_mode(x->c);
+	int code;
+
+	ctl_set_mode(x->c, CMD_MODE_VIEW);
+	code = cmd_run(x->d, x->c, cmd_arg(a, "LINE"), x->msg, x->msglen);
+	/* A command that changed the mode (exit, configure) keeps its change. */
+	if (ctl_mode(x->c) == CMD_MODE_VIEW)
+		ctl_set_mode(x->c, mode);
+	return code;
+}
+
 static int
 do_end(struct cmd_ctx *x, const struct cmd_args *a)
 {
@@ -208,6 +225,7 @@ static const struct cmd_def cmd_defs[] = {
 	{ CMD_MODE_ALL, "exit", "Leave this mode (or the shell)", do_exit, 0 },
 	{ CMD_MODE_ALL, "quit", "Leave this mode (or the shell)", do_exit, 0 },
 	{ CMD_MODE_CONFIG | R, "end", "Back to the top level", do_end, 0 },
+	{ CMD_MODE_CONFIG | R, "do LINE", "Run a top-level command\nThe command", do_do, 0 },
 	{ CMD_MODE_CONFIG, "hostname WORD", "Set the host name\nThe name", do_hostname, P },
 	{ CMD_MODE_CONFIG, "router hgw", "Configure a routing process\nThe host-gw mesh", do_router, P },
 	{ R, "interface WORD", "The LAN interface\nInterface name", do_router_stmt, P },
@@ -218,8 +236,34 @@ static const struct cmd_def cmd_defs[] = {
 	{ R, "listen port (1-65535)", "Where to accept sessions\nTCP port\nPort number", do_router_stmt, P },
 	{ R, "network PREFIX", "Announce a container subnet of this node\nIPv4 or IPv6 prefix", do_router_stmt, P },
 	{ R, "no network ROUTE", "Negate a command\nWithdraw a container subnet\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "neighbor ADDRESS [port (1-65535)]",
-	  "Add a neighbor to dial\nIts LAN address\nIts hgw port\nPort number", do_router_stmt, P },
+	{ R, "neighbor ADDRESS [port (1-65535)] [max-prefixes (1-4294967295)] [allow-third-party-gateway]",
+	  "Add a neighbor to dial\nIts LAN address\nIts hgw port\nPort number\nMost prefixes it may announce\nNumber\nAccept gateways and origins other than its own",
+	  do_router_stmt, P },
+	{ R, "cluster-network PREFIX", "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix",
+	  do_router_stmt, P },
+	{ R, "no cluster-network PREFIX", "Negate a command\nCluster network\nIPv4 or IPv6 prefix", do_router_stmt, P },
+	{ R, "allow PREFIX", "Accept sessions from this network besides the LAN\nIPv4 or IPv6 prefix", do_router_stmt, P },
+	{ R, "no allow PREFIX", "Negate a command\nAllowed source network\nIPv4 or IPv6 prefix", do_router_stmt, P },
+	{ R, "max-prefixes (1-4294967295)", "Most prefixes any peer may announce\nNumber", do_router_stmt, P },
+	{ R, "no max-prefixes", "Negate a command\nNo prefix limit", do_router_stmt, P },
+	{ R, "secret-file WORD", "TLS 1.3 with a pre-shared key from this file\nAbsolute path", do_router_stmt, P },
+	{ R, "no secret-file", "Negate a command\nNo pre-shared key", do_router_stmt, P },
+	{ R, "tls ca WORD cert WORD key WORD",
+	  "Mutual TLS 1.3 with certificates\nCA certificate\nPath\nThis node's certificate\nPath\nIts private key\nPath",
+	  do_router_stmt, P },
+	{ R, "no tls", "Negate a command\nNo certificates", do_router_stmt, P },
+	{ R, "cluster-network PREFIX subnet-length (1-128)",
+	  "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix\nLease this node a subnet of it\nSubnet length",
+	  do_router_stmt, P },
+	{ R, "lease-hold WORD", "How long a departed node's lease stays reserved\nSeconds, or with s, m or h",
+	  do_router_stmt, P },
+	{ R, "lease-file WORD", "Where this node keeps its lease across restarts\nAbsolute path", do_router_stmt, P },
+	{ R, "subnet-env WORD", "Where to write flannel's subnet.env\nAbsolute path", do_router_stmt, P },
+	{ R, "ipmasq", "Say FLANNEL_IPMASQ=true in subnet.env", do_router_stmt, P },
+	{ R, "no ipmasq", "Negate a command\nSay FLANNEL_IPMASQ=false", do_router_stmt, P },
+	{ R, "discovery multicast", "Find members on the LAN without configuration\nBy a multicast beacon",
+	  do_router_stmt, P },
+	{ R, "no discovery", "Negate a command\nNo discovery beacon", do_router_stmt, P },
 	{ R, "no neighbor PEER", "Negate a command\nRemove a neighbor\nIts address", do_router_stmt, P },
 	{ R, "timers keepalive SECONDS hold SECONDS",
 	  "Session timers\nKeepalive interval\nSeconds, one decimal allowed\nHold time\nSeconds, one decimal allowed",
@@ -279,6 +323,12 @@ cmd_init(struct hgwd *d)
 	for (i = 0; i < cmd_show_ndefs; i++)
 		if (cmd_tree_add(d->cmds, &cmd_show_defs[i]) < 0)
 			fatalx("command table: bad syntax '%s'", cmd_show_defs[i].syntax);
+	for (i = 0; i < lease_cmd_ndefs; i++)
+		if (cmd_tree_add(d->cmds, &lease_cmd_defs[i]) < 0)
+			fatalx("command table: bad syntax '%s'", lease_cmd_defs[i].syntax);
+	for (i = 0; i < members_cmd_ndefs; i++)
+		if (cmd_tree_add(d->cmds, &members_cmd_defs[i]) < 0)
+			fatalx("command table: bad syntax '%s'", members_cmd_defs[i].syntax);
 	cmd_tree_set_dynamic(d->cmds, dynamic, d);
 	return 0;
 }

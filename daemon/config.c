@@ -22,6 +22,9 @@ config_init(struct config *c)
 	c->kernel_proto = CFG_DEFAULT_PROTO;
 	c->kernel_table = CFG_DEFAULT_TABLE;
 	c->kernel_metric = CFG_DEFAULT_METRIC;
+	c->lease_hold_s = CFG_DEFAULT_LEASE_HOLD_S;
+	snprintf(c->lease_file, sizeof(c->lease_file), "%s", CFG_DEFAULT_LEASE_FILE);
+	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
 }
 
 void
@@ -266,6 +269,70 @@ st_prefix_list(struct hgw_prefix **list, size_t *n, size_t *cap, int neg, char *
 	return 0;
 }
 
+/* "cluster-network P [subnet-length N]": accepted prefixes lie inside P;
+ * with subnet-length, this node leases a subnet of that length from P. */
+static int
+st_cluster(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct hgw_prefix p;
+	unsigned long len = 0;
+	const char *why;
+	int fi;
+
+	if (n != 2 && !(n == 4 && strcmp(w[2], "subnet-length") == 0))
+		return fail(err, errlen, "usage: %scluster-network PREFIX [subnet-length N]",
+		    neg ? "no " : "");
+	if (hgw_prefix_parse(w[1], &p, &why) < 0)
+		return fail(err, errlen, "cluster-network %s: %s", w[1], why);
+	fi = p.family == AF_INET ? 0 : 1;
+	if (n == 4 && (hgw_parse_uint(w[3], (unsigned long)p.plen + 1,
+	    (unsigned long)hgw_family_bits(p.family), &len) < 0 ||
+	    len - p.plen > 24))
+		return fail(err, errlen,
+		    "cluster-network %s: subnet-length '%s' must be longer than /%u, at most /%d and at most 24 bits more",
+		    w[1], w[3], p.plen, hgw_family_bits(p.family));
+	if (st_prefix_list(&c->clusters, &c->nclusters, &c->clusters_cap, neg, w, 2,
+	    err, errlen) < 0)
+		return -1;
+	if (neg) {
+		if (c->lease_len[fi] && hgw_prefix_eq(&c->lease_net[fi], &p))
+			c->lease_len[fi] = 0;
+		return 0;
+	}
+	if (len) {
+		if (c->lease_len[fi] && !hgw_prefix_eq(&c->lease_net[fi], &p))
+			return fail(err, errlen,
+			    "cluster-network %s: only one %s cluster network can have a subnet-length",
+			    w[1], fi ? "IPv6" : "IPv4");
+		c->lease_net[fi] = p;
+		c->lease_len[fi] = (uint8_t)len;
+	} else if (c->lease_len[fi] && hgw_prefix_eq(&c->lease_net[fi], &p))
+		c->lease_len[fi] = 0;
+	return 0;
+}
+
+/* "24h", "30m", "90s" or plain seconds. */
+static int
+parse_duration(const char *s, uint32_t *out)
+{
+	char buf[32];
+	size_t n = strlen(s);
+	unsigned long v, mul = 1;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	switch (buf[n - 1]) {
+	case 'h': mul = 3600; buf[n - 1] = '\0'; break;
+	case 'm': mul = 60; buf[n - 1] = '\0'; break;
+	case 's': buf[n - 1] = '\0'; break;
+	}
+	if (hgw_parse_uint(buf, 1, 0xffffffffUL / mul, &v) < 0 || v * mul > 365UL * 86400)
+		return -1;
+	*out = (uint32_t)(v * mul);
+	return 0;
+}
+
 static int
 st_path(char *dst, const char *kw, const char *path, char *err, size_t errlen)
 {
@@ -424,13 +491,20 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	if (strcmp(w[0], "address") == 0)
 		return st_address(c, neg, w, n, err, errlen);
 	if (strcmp(w[0], "cluster-network") == 0)
-		return st_prefix_list(&c->clusters, &c->nclusters, &c->clusters_cap, neg, w, n,
-		    err, errlen);
+		return st_cluster(c, neg, w, n, err, errlen);
 	if (strcmp(w[0], "allow") == 0)
 		return st_prefix_list(&c->allows, &c->nallows, &c->allows_cap, neg, w, n,
 		    err, errlen);
 	if (neg && strcmp(w[0], "max-prefixes") == 0) {
 		c->max_prefixes = 0;
+		return 0;
+	}
+	if (neg && strcmp(w[0], "ipmasq") == 0 && n == 1) {
+		c->ipmasq = 0;
+		return 0;
+	}
+	if (neg && strcmp(w[0], "discovery") == 0) {
+		c->discovery = 0;
 		return 0;
 	}
 	if (neg && strcmp(w[0], "secret-file") == 0) {
@@ -488,6 +562,31 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	}
 	if (strcmp(w[0], "tls") == 0)
 		return st_tls(c, w, n, err, errlen);
+	if (strcmp(w[0], "lease-hold") == 0) {
+		if (n != 2 || parse_duration(w[1], &c->lease_hold_s) < 0)
+			return fail(err, errlen, "usage: lease-hold TIME (seconds, or with s, m or h; at most a year)");
+		return 0;
+	}
+	if (strcmp(w[0], "lease-file") == 0) {
+		if (n != 2)
+			return fail(err, errlen, "usage: lease-file PATH");
+		return st_path(c->lease_file, "lease-file", w[1], err, errlen);
+	}
+	if (strcmp(w[0], "subnet-env") == 0) {
+		if (n != 2)
+			return fail(err, errlen, "usage: subnet-env PATH");
+		return st_path(c->subnet_env, "subnet-env", w[1], err, errlen);
+	}
+	if (strcmp(w[0], "ipmasq") == 0 && n == 1) {
+		c->ipmasq = 1;
+		return 0;
+	}
+	if (strcmp(w[0], "discovery") == 0) {
+		if (n != 2 || strcmp(w[1], "multicast") != 0)
+			return fail(err, errlen, "usage: discovery multicast");
+		c->discovery = 1;
+		return 0;
+	}
 	if (strcmp(w[0], "kernel") == 0)
 		return st_kernel(c, w, n, err, errlen);
 	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
@@ -641,6 +740,28 @@ write_prefixes(FILE *f, const char *kw, const struct hgw_prefix *list, size_t n)
 	free(sorted);
 }
 
+static void
+write_clusters(FILE *f, const struct config *c)
+{
+	struct hgw_prefix *sorted;
+	char buf[HGW_ADDRSTRLEN];
+	size_t i;
+
+	if (c->nclusters == 0 || (sorted = malloc(c->nclusters * sizeof(*sorted))) == NULL)
+		return;
+	memcpy(sorted, c->clusters, c->nclusters * sizeof(*sorted));
+	qsort(sorted, c->nclusters, sizeof(*sorted), cmp_prefix);
+	for (i = 0; i < c->nclusters; i++) {
+		int fi = sorted[i].family == AF_INET ? 0 : 1;
+
+		fprintf(f, " cluster-network %s", hgw_prefix_fmt(&sorted[i], buf, sizeof(buf)));
+		if (c->lease_len[fi] && hgw_prefix_eq(&c->lease_net[fi], &sorted[i]))
+			fprintf(f, " subnet-length %u", c->lease_len[fi]);
+		fprintf(f, "\n");
+	}
+	free(sorted);
+}
+
 void
 config_write(const struct config *c, FILE *f)
 {
@@ -663,7 +784,17 @@ config_write(const struct config *c, FILE *f)
 		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address6, buf, sizeof(buf)));
 	if (c->listen_port != HGW_DEFAULT_PORT)
 		fprintf(f, " listen port %u\n", c->listen_port);
-	write_prefixes(f, "cluster-network", c->clusters, c->nclusters);
+	write_clusters(f, c);
+	if (c->lease_hold_s != CFG_DEFAULT_LEASE_HOLD_S)
+		fprintf(f, " lease-hold %u\n", c->lease_hold_s);
+	if (strcmp(c->lease_file, CFG_DEFAULT_LEASE_FILE) != 0)
+		fprintf(f, " lease-file %s\n", c->lease_file);
+	if (strcmp(c->subnet_env, CFG_DEFAULT_SUBNET_ENV) != 0)
+		fprintf(f, " subnet-env %s\n", c->subnet_env);
+	if (c->ipmasq)
+		fprintf(f, " ipmasq\n");
+	if (c->discovery)
+		fprintf(f, " discovery multicast\n");
 	write_prefixes(f, "network", c->networks, c->nnetworks);
 	if (c->nneighbors && (nbrs = malloc(c->nneighbors * sizeof(*nbrs))) != NULL) {
 		memcpy(nbrs, c->neighbors, c->nneighbors * sizeof(*nbrs));
@@ -693,11 +824,12 @@ config_write(const struct config *c, FILE *f)
 	}
 	if (c->startup_ms != CFG_DEFAULT_STARTUP_MS)
 		fprintf(f, " timers startup %s\n", hgw_fmt_seconds_ms(c->startup_ms, b2, sizeof(b2)));
-	if (!c->kernel_on)
-		fprintf(f, " kernel off\n");
-	else if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
+	/* The settings are kept while off: they say which routes are ours. */
+	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
 	    c->kernel_metric != CFG_DEFAULT_METRIC)
 		fprintf(f, " kernel protocol %u table %u metric %u\n", c->kernel_proto,
 		    c->kernel_table, c->kernel_metric);
+	if (!c->kernel_on)
+		fprintf(f, " kernel off\n");
 	fprintf(f, "!\n");
 }

@@ -16,6 +16,9 @@
 #define CFG_DEFAULT_PROTO		77
 #define CFG_DEFAULT_TABLE		254
 #define CFG_DEFAULT_METRIC		20
+#define CFG_DEFAULT_LEASE_HOLD_S	86400
+#define CFG_DEFAULT_LEASE_FILE		LOCALSTATEDIR "/lib/hgw/lease"
+#define CFG_DEFAULT_SUBNET_ENV		"/run/flannel/subnet.env"
 
 #define CFG_PATH_MAX	1024
 
@@ -44,6 +47,14 @@ struct config {
 	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */
 	size_t nallows, allows_cap;
 	uint32_t max_prefixes;		/* per peer; 0: no limit */
+	/* Leases: "cluster-network P subnet-length N" per family ([0] IPv4, [1] IPv6). */
+	struct hgw_prefix lease_net[2];
+	uint8_t lease_len[2];		/* 0: no leasing in that family */
+	uint32_t lease_hold_s;
+	char lease_file[CFG_PATH_MAX];
+	char subnet_env[CFG_PATH_MAX];
+	int ipmasq;
+	int discovery;			/* discovery multicast */
 	char secret_file[CFG_PATH_MAX];	/* TLS 1.3 with an external pre-shared key */
 	char tls_ca[CFG_PATH_MAX], tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX];
 	int kernel_on;

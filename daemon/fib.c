@@ -8,6 +8,7 @@
 
 #include "hgwd.h"
 #include "kernel.h"
+#include "lease.h"
 #include "log.h"
 
 #define FLUSH_MAX	8192	/* entries per round; the loop runs between rounds */
@@ -382,6 +383,7 @@ sync_over(struct fib *f, const char *why)
 	 * hold only what the kernel had before we started. */
 	f->resync_pending = 1;
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
+	leases_sync_done(f->d);
 }
 
 static void

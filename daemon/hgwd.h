@@ -19,6 +19,8 @@ struct peer;
 struct ctl;
 struct cmd_tree;
 struct tls;
+struct leases;
+struct members;
 
 TAILQ_HEAD(peer_list, peer);
 
@@ -46,6 +48,9 @@ struct hgwd {
 	double accept_tokens;
 	uint64_t accept_last_ms, refused, refused_logged_ms;
 
+	struct leases *leases;
+	struct members *members;
+
 	struct ctl *ctl;
 	struct cmd_tree *cmds;
 
@@ -60,7 +65,10 @@ int hgwd_reload(struct hgwd *d, char *err, size_t errlen);
 /* Applies a new configuration (from a file or the shell): the difference. */
 int hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t errlen);
 int hgwd_write_config(struct hgwd *d, char *err, size_t errlen);
-void hgwd_link_changed(struct hgwd *d);	/* the LAN interface or its addresses changed */
+void hgwd_link_changed(struct hgwd *d);
+/* Our own networks (configured or leased) in the RIB and to every peer. */
+void hgwd_add_own(struct hgwd *d, const struct hgw_prefix *p);
+void hgwd_del_own(struct hgwd *d, const struct hgw_prefix *p);	/* the LAN interface or its addresses changed */
 
 /* fib.c: keeps the kernel in step with the RIB. */
 struct fib;

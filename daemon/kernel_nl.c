@@ -42,6 +42,7 @@ struct kernel {
 	struct nl_cache *addrs;		/* every address of the host */
 	int ifindex;
 	unsigned ifflags;
+	unsigned mtu;
 	uint32_t seq;
 	uint8_t *sbuf, *rbuf;
 	struct kernel_stats stats;
@@ -161,6 +162,7 @@ kernel_refresh_link(struct kernel *k)
 	}
 	k->ifindex = rtnl_link_get_ifindex(link);
 	k->ifflags = rtnl_link_get_flags(link);
+	k->mtu = rtnl_link_get_mtu(link);
 	rtnl_link_put(link);
 	return 0;
 }
@@ -176,6 +178,12 @@ int
 kernel_ifindex(const struct kernel *k)
 {
 	return k->ifindex;
+}
+
+unsigned
+kernel_if_mtu(const struct kernel *k)
+{
+	return k->mtu;
 }
 
 int

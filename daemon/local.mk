@@ -10,6 +10,8 @@ daemon_hgwd_SOURCES = \
 	daemon/kernel.h daemon/kernel_nl.c \
 	daemon/peer.c daemon/peer.h \
 	daemon/tls.c daemon/tls.h \
+	daemon/members.c daemon/members.h \
+	daemon/lease.c daemon/lease.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
 	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c

@@ -15,7 +15,9 @@
 #include "ctl.h"
 #include "hgwd.h"
 #include "kernel.h"
+#include "lease.h"
 #include "log.h"
+#include "members.h"
 #include "peer.h"
 #include "tls.h"
 
@@ -56,6 +58,8 @@ static int
 identity(struct hgwd *d, const struct config *c, uint32_t *id, struct hgw_addr *a4,
     struct hgw_addr *a6)
 {
+	struct hgw_addr ifa;
+
 	memset(a4, 0, sizeof(*a4));
 	memset(a6, 0, sizeof(*a6));
 	if (c->address4.family)
@@ -66,11 +70,13 @@ identity(struct hgwd *d, const struct config *c, uint32_t *id, struct hgw_addr *
 		*a6 = c->address6;
 	else
 		kernel_if_addr(d->kernel, AF_INET6, a6);
+	/* The node id is the interface's own IPv4 address, whatever gateway
+	 * is advertised; the configured address only when the interface has none. */
 	if (c->node_id)
 		*id = c->node_id;
-	else if (a4->family)
-		*id = (uint32_t)a4->bytes[0] << 24 | (uint32_t)a4->bytes[1] << 16 |
-		    (uint32_t)a4->bytes[2] << 8 | a4->bytes[3];
+	else if (kernel_if_addr(d->kernel, AF_INET, &ifa) == 0 || (ifa = *a4).family)
+		*id = (uint32_t)ifa.bytes[0] << 24 | (uint32_t)ifa.bytes[1] << 16 |
+		    (uint32_t)ifa.bytes[2] << 8 | ifa.bytes[3];
 	else
 		*id = 0;
 	return *id != 0 ? 0 : -1;
@@ -99,13 +105,43 @@ del_local(struct hgwd *d, const struct hgw_prefix *p, uint32_t origin)
 	rib_withdraw(&d->rib, p, NULL, origin);
 }
 
+void
+hgwd_add_own(struct hgwd *d, const struct hgw_prefix *p)
+{
+	add_local(d, p);
+	peers_announce(d, p, 0);
+	peers_flush(d);
+}
+
+void
+hgwd_del_own(struct hgwd *d, const struct hgw_prefix *p)
+{
+	del_local(d, p, d->node_id);
+	peers_announce(d, p, 1);
+	peers_flush(d);
+}
+
+/* Every network we own: configured ones, then leased ones. */
+static size_t
+own_networks(struct hgwd *d, struct hgw_prefix *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->cfg.nnetworks && n < max; i++)
+		out[n++] = d->cfg.networks[i];
+	if (n + 2 <= max)
+		n += (size_t)leases_own(d, out + n, 2);
+	return n;
+}
+
 /* The interface's addresses changed: adopt new gateways and node id. */
 void
 hgwd_link_changed(struct hgwd *d)
 {
 	struct hgw_addr a4, a6;
+	struct hgw_prefix own[258];
 	uint32_t id;
-	size_t i;
+	size_t i, n;
 	char nb[16], ab[HGW_ADDRSTRLEN];
 
 	if (identity(d, &d->cfg, &id, &a4, &a6) < 0)
@@ -113,8 +149,9 @@ hgwd_link_changed(struct hgwd *d)
 	if (id == d->node_id && hgw_addr_cmp(&a4, &d->addr4) == 0 &&
 	    hgw_addr_cmp(&a6, &d->addr6) == 0)
 		return;
-	for (i = 0; i < d->cfg.nnetworks; i++)
-		del_local(d, &d->cfg.networks[i], d->node_id);
+	n = own_networks(d, own, sizeof(own) / sizeof(own[0]));
+	for (i = 0; i < n; i++)
+		del_local(d, &own[i], d->node_id);
 	d->addr4 = a4;
 	d->addr6 = a6;
 	if (id != d->node_id) {
@@ -124,9 +161,9 @@ hgwd_link_changed(struct hgwd *d)
 		d->node_id = id;
 		peers_reset(d, NULL, err, sizeof(err));
 	}
-	for (i = 0; i < d->cfg.nnetworks; i++) {
-		add_local(d, &d->cfg.networks[i]);
-		peers_announce(d, &d->cfg.networks[i], 0);
+	for (i = 0; i < n; i++) {
+		add_local(d, &own[i]);
+		peers_announce(d, &own[i], 0);
 	}
 	peers_flush(d);
 	log_info("advertising gateway %s%s%s", a4.family ? hgw_addr_fmt(&a4, ab, sizeof(ab)) : "-",
@@ -139,7 +176,7 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 	struct config old;
 	struct kernel_params op, np;
 	struct hgw_addr a4, a6;
-	uint32_t id;
+	uint32_t id, old_id;
 	size_t i;
 	int ident_changed;
 	char pb[HGW_ADDRSTRLEN];
@@ -185,6 +222,7 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 	}
 	ident_changed = id != d->node_id || hgw_addr_cmp(&a4, &d->addr4) != 0 ||
 	    hgw_addr_cmp(&a6, &d->addr6) != 0;
+	old_id = d->node_id;
 	/* Networks: withdraw the removed, announce the new. */
 	for (i = 0; i < old.nnetworks; i++) {
 		if (ident_changed || !config_has_network(nc, &old.networks[i])) {
@@ -224,7 +262,18 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 		kernel_set_params(d->kernel, &np);
 		fib_params_changed(d->fib, &op);
 	}
+	if (ident_changed) {
+		struct hgw_prefix leased[2];
+		int k, nl = leases_own(d, leased, 2);
+
+		for (k = 0; k < nl; k++) {
+			del_local(d, &leased[k], old_id);
+			hgwd_add_own(d, &leased[k]);
+		}
+	}
 	peers_sync_config(d);
+	leases_config_changed(d);
+	members_config_changed(d);
 	config_free(&old);
 	return 0;
 }
@@ -408,6 +457,9 @@ main(int argc, char **argv)
 	d.accept_last_ms = now_ms();
 	for (i = 0; i < d.cfg.nnetworks; i++)
 		add_local(&d, &d.cfg.networks[i]);
+	if (leases_init(&d) < 0)
+		fatalx("out of memory");
+	members_start(&d);
 	peers_sync_config(&d);
 	fib_start(d.fib);
 	event_base_dispatch(d.base);
@@ -424,10 +476,13 @@ main(int argc, char **argv)
 		event_base_dispatch(d.base);
 	}
 	ctl_close(&d);
+	members_stop(&d);
+	free(d.members);
 	peers_unlisten(&d);
 	peers_free(&d);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(d.sig_ev[i]);
+	leases_free(&d);
 	fib_free(d.fib);
 	tls_free(d.tls);
 	kernel_close(d.kernel);

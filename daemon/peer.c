@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "lease.h"
 #include "log.h"
+#include "members.h"
 #include "tls.h"
 
 #define BACKOFF_MIN_MS	200
@@ -169,7 +171,7 @@ send_hello(struct session *s)
 	h.node_id = d->node_id;
 	h.hold_ms = d->cfg.hold_ms;
 	h.keepalive_ms = d->cfg.keepalive_ms;
-	h.caps = HGW_CAP_IPV4 | HGW_CAP_IPV6;
+	h.caps = HGW_CAP_IPV4 | HGW_CAP_IPV6 | HGW_CAP_MEMBERS | HGW_CAP_LEASES;
 	h.listen_port = d->listen_port;
 	if (d->addr4.family)
 		h.addrs[h.naddrs++] = d->addr4;
@@ -237,21 +239,40 @@ own_item(struct hgwd *d, const struct hgw_prefix *pfx, int withdraw,
 	return 0;
 }
 
+/* Our whole table: configured and leased networks. END-OF-RIB follows
+ * once members and leases are sent too. */
 static void
 send_table(struct peer *p)
 {
 	struct hgwd *d = p->d;
 	struct hgw_upd_item it;
-	uint8_t buf[HGW_HDR_LEN];
+	struct hgw_prefix leased[2];
 	size_t i;
+	int n;
 
 	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (own_item(d, &d->cfg.networks[i], 0, &it) == 0)
 			peer_queue(p, &it);
+	n = leases_own(d, leased, 2);
+	for (i = 0; i < (size_t)n; i++)
+		if (own_item(d, &leased[i], 0, &it) == 0)
+			peer_queue(p, &it);
 	peer_push_update(p);
 	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
-	session_send(p->est, buf, hgw_eor_encode(buf, sizeof(buf)));
+}
+
+int
+peer_has_cap(const struct peer *p, uint32_t cap)
+{
+	return p->est != NULL && (p->est->hello.caps & cap) == cap;
+}
+
+void
+peer_send(struct peer *p, const uint8_t *buf, size_t len)
+{
+	if (p->est != NULL)
+		session_send(p->est, buf, len);
 }
 
 void
@@ -388,6 +409,10 @@ session_detach(struct session *s, int keep_paths)
 			p->sess[i] = NULL;
 	if (p->est == s) {
 		p->est = NULL;
+		members_peer_down(d, p);
+		leases_peer_down(d, p);
+		if (p->member && !p->configured)
+			p->giveup_at_ms = now_ms() + members_giveup_ms(d);
 		p->eor_received = 0;
 		p->down_since_ms = now_ms();
 		p->flaps++;
@@ -432,18 +457,26 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 	if (p != NULL) {
 		int was_est = p->est == s;
 
+		/* A failure that repeats on every retry is logged once. */
 		if (s->state != HGW_ST_CONNECT &&
-		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION))
-			log_info("peer %s: session %s: %s", p->name,
-			    was_est ? "down" : "closed", why);
+		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)) {
+			if (was_est || strcmp(p->last_error, why) != 0)
+				log_info("peer %s: session %s: %s", p->name,
+				    was_est ? "down" : "closed", why);
+			else
+				log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, why);
+		}
 		if (code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)
 			set_error(p, "%s", why);
 		session_detach(s, 0);
 		if (peer_nsessions(p) == 0 && p->est == NULL) {
-			if (p->configured)
+			if (p->configured || (p->learned && !p->left_cleanly && !p->d->stopping))
 				peer_schedule_connect(p, 0);
-			else if (!p->d->stopping)
+			else if (!p->d->stopping) {
+				if (p->member && p->left_cleanly)
+					log_info("member %s left: forgotten", p->name);
 				peer_free(p);
+			}
 		}
 	}
 	/* Let the NOTIFY leave, then free. */
@@ -545,7 +578,21 @@ session_establish(struct session *s)
 		session_close(s, HGW_ERR_CEASE, HGW_CEASE_RESOURCES, "out of memory");
 		return;
 	}
+	p->remote_port = s->hello.listen_port;
+	p->left_cleanly = 0;
+	if (s->hello.caps & HGW_CAP_MEMBERS) {
+		p->member = 1;
+		if (!p->configured)
+			p->learned = 1;
+	}
 	send_table(p);
+	members_peer_up(d, p);
+	leases_peer_up(d, p);
+	{
+		uint8_t eor[HGW_HDR_LEN];
+
+		session_send(s, eor, hgw_eor_encode(eor, sizeof(eor)));
+	}
 }
 
 static int
@@ -745,7 +792,11 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 	}
 	s->state = o.next;
 	if (o.actions & HGW_ACT_APPLY) {
-		if (ev == HGW_EV_RX_UPDATE && apply_update(s, body, len) < 0)
+		if (ev == HGW_EV_RX_UPDATE && s->rx_type == HGW_MSG_MEMBERS)
+			members_rx(s->d, p, body, len);
+		else if (ev == HGW_EV_RX_UPDATE && s->rx_type == HGW_MSG_LEASE)
+			leases_rx(s->d, p, body, len);
+		else if (ev == HGW_EV_RX_UPDATE && apply_update(s, body, len) < 0)
 			return -1;
 		else if (ev == HGW_EV_RX_EOR)
 			handle_eor(s);
@@ -787,9 +838,18 @@ session_frame(struct session *s, const struct hgw_hdr *h, const uint8_t *body, s
 		return session_step(s, h->type == HGW_MSG_EOR ? HGW_EV_RX_EOR :
 		    HGW_EV_RX_KEEPALIVE, NULL, NULL, 0);
 	case HGW_MSG_UPDATE:
+		s->rx_type = h->type;
 		/* Checked whole before anything of it is applied. */
 		if (s->state == HGW_ST_ESTABLISHED && hgw_update_validate(body, len, &err) < 0)
 			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
+		return session_step(s, HGW_EV_RX_UPDATE, NULL, body, len);
+	case HGW_MSG_MEMBERS:
+	case HGW_MSG_LEASE:
+		if (s->state == HGW_ST_ESTABLISHED &&
+		    (h->type == HGW_MSG_MEMBERS ? hgw_members_validate(body, len, &err) :
+		    hgw_leases_validate(body, len, &err)) < 0)
+			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
+		s->rx_type = h->type;
 		return session_step(s, HGW_EV_RX_UPDATE, NULL, body, len);
 	case HGW_MSG_NOTIFY:
 		p->notify_in++;
@@ -798,6 +858,9 @@ session_frame(struct session *s, const struct hgw_hdr *h, const uint8_t *body, s
 			snprintf(err.text, sizeof(err.text), "malformed NOTIFY received");
 		} else {
 			err.code = 0;
+			if (n.code == HGW_ERR_CEASE && (n.subcode == HGW_CEASE_SHUTDOWN ||
+			    n.subcode == HGW_CEASE_DECONFIGURED))
+				p->left_cleanly = 1;
 			snprintf(err.text, sizeof(err.text), "received NOTIFY %u/%u (%s)%s%.80s",
 			    n.code, n.subcode, hgw_notify_name(n.code, n.subcode),
 			    n.text[0] ? ": " : "", n.text);
@@ -989,8 +1052,17 @@ peer_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *p = arg;
 
-	if (!p->configured || p->est != NULL || has_outbound(p) || p->d->stopping)
+	if ((!p->configured && !p->learned) || p->est != NULL || has_outbound(p) ||
+	    p->d->stopping)
 		return;
+	if (!p->configured && p->giveup_at_ms != 0 && now_ms() >= p->giveup_at_ms) {
+		if (peer_nsessions(p) == 0) {
+			log_info("member %s: unreachable for %u s: given up until a live peer lists it again",
+			    p->name, members_giveup_ms(p->d) / 1000);
+			peer_free(p);
+		}
+		return;
+	}
 	if (p->maxpfx_until_ms > now_ms()) {
 		peer_schedule_connect(p, (uint32_t)(p->maxpfx_until_ms - now_ms()));
 		return;
@@ -1005,7 +1077,7 @@ peer_schedule_connect(struct peer *p, uint32_t delay_ms)
 {
 	struct hgwd *d = p->d;
 
-	if (!p->configured || d->stopping)
+	if ((!p->configured && !p->learned) || d->stopping)
 		return;
 	if (delay_ms == 0) {
 		p->backoff_ms = hgw_backoff_next(p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
@@ -1014,6 +1086,38 @@ peer_schedule_connect(struct peer *p, uint32_t delay_ms)
 	}
 	p->retry_at_ms = now_ms() + delay_ms;
 	timer_ms(p->retry_ev, delay_ms);
+}
+
+/* A member we heard of (MEMBERS from a peer, or a beacon): dial it. */
+void
+peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
+    const char *how)
+{
+	struct peer *p = peer_find(d, a);
+	char nb[16];
+
+	if (p != NULL) {
+		if (p->est != NULL || p->configured)
+			return;
+		/* Known but silent: heard of again, so dial it afresh. */
+		p->learned = 1;
+		p->port = port;
+		p->giveup_at_ms = now_ms() + members_giveup_ms(d);
+		if (!has_outbound(p) && peer_nsessions(p) == 0) {
+			p->backoff_ms = 0;
+			peer_schedule_connect(p, 0);
+		}
+		return;
+	}
+	if ((p = peer_new(d, a, port, 0)) == NULL)
+		return;
+	p->learned = 1;
+	p->giveup_at_ms = now_ms() + members_giveup_ms(d);
+	snprintf(p->learned_how, sizeof(p->learned_how), "%s", how);
+	log_info("member %s (node %s) learned %s: dialling it", p->name,
+	    hgw_nodeid_fmt(node_id, nb, sizeof(nb)), how);
+	d->backoff_seed = d->backoff_seed * 1103515245u + 12345u;
+	peer_schedule_connect(p, (d->backoff_seed >> 16) % 20 + 1);
 }
 
 /* Accepting. */

@@ -30,6 +30,7 @@ struct session {
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs after detaching */
 	int overflow;			/* too much output queued: closing */
 	int pending;			/* counted in hgwd.npending */
+	int rx_type;			/* type of the frame being applied */
 };
 
 struct peer {
@@ -39,6 +40,12 @@ struct peer {
 	uint16_t port;
 	char name[HGW_ADDRSTRLEN];
 	int configured;
+	int learned;			/* a member heard of: dial it until given up */
+	int member;			/* it speaks MEMBERS */
+	int left_cleanly;		/* its last session ended with shutdown */
+	uint64_t giveup_at_ms;		/* a silent learned member is forgotten then */
+	char learned_how[64];
+	uint16_t remote_port;		/* where it listens, from its HELLO */
 
 	struct session *sess[PEER_MAX_SESSIONS];
 	struct session *est;		/* the established one, or NULL */
@@ -68,5 +75,9 @@ struct peer {
 };
 
 struct peer *peer_find(struct hgwd *d, const struct hgw_addr *a);
+int peer_has_cap(const struct peer *p, uint32_t cap);	/* established and announcing cap */
+void peer_send(struct peer *p, const uint8_t *buf, size_t len);	/* on its established session */
+void peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
+    const char *how);
 
 #endif

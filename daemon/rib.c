@@ -431,14 +431,22 @@ rib_mark_peer_stale(struct rib *r, struct peer *peer)
 
 	for (i = 0; i < r->nslots; i++) {
 		struct rib_entry *e = r->slots[i];
-		struct rib_path *p;
+		struct rib_path *p, *next;
+		int changed = 0;
 
 		if (e == NULL)
 			continue;
 		for (p = e->paths; p != NULL; p = p->next)
 			if (p->peer == peer) {
 				p->flags |= RIB_PATH_STALE;
+				changed = 1;
 				n++;
+			}
+		/* Stale sorts after an equal fresh path: sort again. */
+		if (changed && e->paths->next != NULL)
+			for (p = e->paths, e->paths = NULL; p != NULL; p = next) {
+				next = p->next;
+				insert_sorted(e, p);
 			}
 	}
 	return n;

@@ -70,6 +70,8 @@ hgw_msg_type_name(int type)
 	case HGW_MSG_UPDATE:	return "UPDATE";
 	case HGW_MSG_EOR:	return "END-OF-RIB";
 	case HGW_MSG_NOTIFY:	return "NOTIFY";
+	case HGW_MSG_MEMBERS:	return "MEMBERS";
+	case HGW_MSG_LEASE:	return "LEASE";
 	}
 	return "unknown";
 }
@@ -121,6 +123,13 @@ hgw_notify_name(int code, int subcode)
 		return "cease";
 	case HGW_ERR_NOTIFY:
 		return "malformed notify";
+	case HGW_ERR_GOSSIP:
+		switch (subcode) {
+		case HGW_GOSSIP_MALFORMED:	return "gossip error/malformed";
+		case HGW_GOSSIP_BAD_FAMILY:	return "gossip error/bad family";
+		case HGW_GOSSIP_BAD_VALUE:	return "gossip error/bad value";
+		}
+		return "gossip error";
 	}
 	return "unknown error";
 }
@@ -146,7 +155,7 @@ hgw_hdr_decode(const uint8_t *buf, size_t len, size_t max_frame,
 		return seterr(err, HGW_ERR_HEADER, HGW_HDR_BAD_LENGTH,
 		    "frame length %u outside %u..%zu", h->length, HGW_HDR_LEN,
 		    max_frame);
-	if (h->type < HGW_MSG_HELLO || h->type > HGW_MSG_NOTIFY)
+	if (h->type < HGW_MSG_HELLO || h->type > HGW_MSG_MAX)
 		return seterr(err, HGW_ERR_HEADER, HGW_HDR_BAD_TYPE,
 		    "unknown message type %u", h->type);
 	return 1;
@@ -552,4 +561,201 @@ hgw_upd_finish(struct hgw_upd_builder *b)
 	b->len = HGW_HDR_LEN;
 	b->nitems = 0;
 	return len;
+}
+
+/* MEMBERS entries: op, family, port (2), node id (4), address (4 or 16). */
+#define MEMBER_HDR 8
+
+size_t
+hgw_members_encode(uint8_t *buf, size_t cap, const struct hgw_member *m, size_t n,
+    size_t *first)
+{
+	size_t off = HGW_HDR_LEN;
+
+	if (cap > HGW_MAX_FRAME)
+		cap = HGW_MAX_FRAME;
+	while (*first < n) {
+		const struct hgw_member *e = &m[*first];
+		int alen = hgw_family_len(e->addr.family);
+
+		if (alen == 0) {
+			(*first)++;	/* nothing to say about it */
+			continue;
+		}
+		if (off + MEMBER_HDR + (size_t)alen > cap)
+			break;
+		buf[off] = e->op;
+		buf[off + 1] = (uint8_t)wire_family(e->addr.family);
+		put16(buf + off + 2, e->port);
+		put32(buf + off + 4, e->node_id);
+		memcpy(buf + off + MEMBER_HDR, e->addr.bytes, alen);
+		off += MEMBER_HDR + (size_t)alen;
+		(*first)++;
+	}
+	if (off == HGW_HDR_LEN)
+		return 0;
+	hgw_hdr_encode(buf, HGW_MSG_MEMBERS, (uint32_t)off);
+	return off;
+}
+
+long
+hgw_members_validate(const uint8_t *body, size_t len, struct hgw_err *err)
+{
+	size_t off = 0;
+	long n = 0;
+
+	if (len == 0)
+		return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED, "empty MEMBERS");
+	while (off < len) {
+		int fam, alen;
+
+		if (len - off < MEMBER_HDR)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED,
+			    "truncated member at byte %zu", off);
+		if (body[off] != HGW_MEMBER_UP && body[off] != HGW_MEMBER_DOWN)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_VALUE,
+			    "unknown member op %u", body[off]);
+		fam = host_family(body[off + 1]);
+		if ((alen = hgw_family_len(fam)) == 0)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_FAMILY,
+			    "unknown family %u", body[off + 1]);
+		if (get16(body + off + 2) == 0 || get32(body + off + 4) == 0)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_VALUE,
+			    "member with port 0 or node id 0.0.0.0");
+		if (len - off - MEMBER_HDR < (size_t)alen)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED,
+			    "truncated member address");
+		off += MEMBER_HDR + (size_t)alen;
+		n++;
+	}
+	return n;
+}
+
+int
+hgw_members_next(const uint8_t *body, size_t len, size_t *off, struct hgw_member *m)
+{
+	int alen;
+
+	if (*off + MEMBER_HDR > len)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	m->op = body[*off];
+	m->addr.family = (uint8_t)host_family(body[*off + 1]);
+	m->port = get16(body + *off + 2);
+	m->node_id = get32(body + *off + 4);
+	alen = hgw_family_len(m->addr.family);
+	memcpy(m->addr.bytes, body + *off + MEMBER_HDR, alen);
+	*off += MEMBER_HDR + (size_t)alen;
+	return 1;
+}
+
+/* LEASE entries: op, flags, family, length, owner (4), claim time (8),
+ * the prefix's address in full (4 or 16). */
+#define LEASE_HDR 16
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+size_t
+hgw_leases_encode(uint8_t *buf, size_t cap, const struct hgw_lease *l, size_t n,
+    size_t *first)
+{
+	size_t off = HGW_HDR_LEN;
+
+	if (cap > HGW_MAX_FRAME)
+		cap = HGW_MAX_FRAME;
+	while (*first < n) {
+		const struct hgw_lease *e = &l[*first];
+		int alen = hgw_family_len(e->prefix.family);
+
+		if (alen == 0) {
+			(*first)++;
+			continue;
+		}
+		if (off + LEASE_HDR + (size_t)alen > cap)
+			break;
+		buf[off] = e->op;
+		buf[off + 1] = e->flags;
+		buf[off + 2] = (uint8_t)wire_family(e->prefix.family);
+		buf[off + 3] = e->prefix.plen;
+		put32(buf + off + 4, e->owner);
+		put64(buf + off + 8, e->claim_ms);
+		memcpy(buf + off + LEASE_HDR, e->prefix.bytes, alen);
+		off += LEASE_HDR + (size_t)alen;
+		(*first)++;
+	}
+	if (off == HGW_HDR_LEN)
+		return 0;
+	hgw_hdr_encode(buf, HGW_MSG_LEASE, (uint32_t)off);
+	return off;
+}
+
+long
+hgw_leases_validate(const uint8_t *body, size_t len, struct hgw_err *err)
+{
+	size_t off = 0;
+	long n = 0;
+
+	if (len == 0)
+		return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED, "empty LEASE");
+	while (off < len) {
+		struct hgw_prefix p;
+		int alen;
+
+		if (len - off < LEASE_HDR)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED,
+			    "truncated lease at byte %zu", off);
+		if (body[off] != HGW_LEASE_CLAIM && body[off] != HGW_LEASE_RELEASE)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_VALUE,
+			    "unknown lease op %u", body[off]);
+		memset(&p, 0, sizeof(p));
+		p.family = (uint8_t)host_family(body[off + 2]);
+		if ((alen = hgw_family_len(p.family)) == 0)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_FAMILY,
+			    "unknown family %u", body[off + 2]);
+		p.plen = body[off + 3];
+		if (p.plen == 0 || p.plen > alen * 8 || get32(body + off + 4) == 0)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_VALUE,
+			    "lease with prefix length %u or owner 0.0.0.0", p.plen);
+		if (len - off - LEASE_HDR < (size_t)alen)
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_MALFORMED,
+			    "truncated lease prefix");
+		memcpy(p.bytes, body + off + LEASE_HDR, alen);
+		if (hgw_prefix_host_bits_set(&p))
+			return seterr(err, HGW_ERR_GOSSIP, HGW_GOSSIP_BAD_VALUE,
+			    "lease prefix with host bits set");
+		off += LEASE_HDR + (size_t)alen;
+		n++;
+	}
+	return n;
+}
+
+int
+hgw_leases_next(const uint8_t *body, size_t len, size_t *off, struct hgw_lease *l)
+{
+	int alen;
+
+	if (*off + LEASE_HDR > len)
+		return 0;
+	memset(l, 0, sizeof(*l));
+	l->op = body[*off];
+	l->flags = body[*off + 1];
+	l->prefix.family = (uint8_t)host_family(body[*off + 2]);
+	l->prefix.plen = body[*off + 3];
+	l->owner = get32(body + *off + 4);
+	l->claim_ms = get64(body + *off + 8);
+	alen = hgw_family_len(l->prefix.family);
+	memcpy(l->prefix.bytes, body + *off + LEASE_HDR, alen);
+	*off += LEASE_HDR + (size_t)alen;
+	return 1;
 }

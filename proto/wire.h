@@ -28,12 +28,17 @@ enum hgw_msg_type {
 	HGW_MSG_UPDATE = 3,
 	HGW_MSG_EOR = 4,
 	HGW_MSG_NOTIFY = 5,
+	HGW_MSG_MEMBERS = 6,	/* only to peers announcing HGW_CAP_MEMBERS */
+	HGW_MSG_LEASE = 7,	/* only to peers announcing HGW_CAP_LEASES */
 };
+#define HGW_MSG_MAX HGW_MSG_LEASE
 
 /* Capability bits announced in HELLO. */
 #define HGW_CAP_IPV4		0x00000001u
 #define HGW_CAP_IPV6		0x00000002u
-#define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6)
+#define HGW_CAP_MEMBERS		0x00000004u
+#define HGW_CAP_LEASES		0x00000008u
+#define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6 | HGW_CAP_MEMBERS | HGW_CAP_LEASES)
 
 /* NOTIFY codes and subcodes. */
 enum hgw_notify_code {
@@ -44,6 +49,13 @@ enum hgw_notify_code {
 	HGW_ERR_FSM = 5,	/* message not allowed in this state */
 	HGW_ERR_CEASE = 6,	/* sub: hgw_err_cease */
 	HGW_ERR_NOTIFY = 7,	/* malformed NOTIFY (never sent, only logged) */
+	HGW_ERR_GOSSIP = 8,	/* malformed MEMBERS or LEASE; sub: hgw_err_gossip */
+};
+
+enum hgw_err_gossip {
+	HGW_GOSSIP_MALFORMED = 1,
+	HGW_GOSSIP_BAD_FAMILY = 2,
+	HGW_GOSSIP_BAD_VALUE = 3,
 };
 
 enum hgw_err_header {
@@ -183,5 +195,48 @@ void hgw_upd_begin(struct hgw_upd_builder *b, uint8_t *buf, size_t cap);
 int hgw_upd_add(struct hgw_upd_builder *b, const struct hgw_upd_item *item);
 /* The frame's length, or 0 when it holds no item. */
 size_t hgw_upd_finish(struct hgw_upd_builder *b);
+
+/*
+ * MEMBERS: the nodes a node holds sessions with ("up") or just lost ("down"),
+ * so that a node that knows one seed learns and dials the rest.
+ */
+#define HGW_MEMBER_UP	1
+#define HGW_MEMBER_DOWN	2
+
+struct hgw_member {
+	uint8_t op;
+	uint16_t port;
+	uint32_t node_id;
+	struct hgw_addr addr;
+};
+
+/* Encodes members from *first on while they fit in cap; advances *first.
+ * Returns the frame length, 0 when none fits. */
+size_t hgw_members_encode(uint8_t *buf, size_t cap, const struct hgw_member *m, size_t n,
+    size_t *first);
+long hgw_members_validate(const uint8_t *body, size_t len, struct hgw_err *err);
+/* Walks a validated body: *off starts at 0; 1 per member, 0 at the end. */
+int hgw_members_next(const uint8_t *body, size_t len, size_t *off, struct hgw_member *m);
+
+/*
+ * LEASE: subnet claims of the cluster network, each with its owner and the
+ * time (Unix ms) of the claim, so the older claim wins everywhere.
+ */
+#define HGW_LEASE_CLAIM		1
+#define HGW_LEASE_RELEASE	2
+#define HGW_LEASE_F_ACTIVE	0x01	/* the sender holds a session with the owner */
+
+struct hgw_lease {
+	uint8_t op;
+	uint8_t flags;
+	uint32_t owner;
+	uint64_t claim_ms;
+	struct hgw_prefix prefix;
+};
+
+size_t hgw_leases_encode(uint8_t *buf, size_t cap, const struct hgw_lease *l, size_t n,
+    size_t *first);
+long hgw_leases_validate(const uint8_t *body, size_t len, struct hgw_err *err);
+int hgw_leases_next(const uint8_t *body, size_t len, size_t *off, struct hgw_lease *l);
 
 #endif

@@ -119,7 +119,7 @@ test_hdr_types(void **state)
 		hgw_hdr_encode(buf, t, 100);
 		memset(&err, 0, sizeof(err));
 		rc = hgw_hdr_decode(buf, sizeof(buf), HGW_MAX_FRAME, &h, &err);
-		if (t >= HGW_MSG_HELLO && t <= HGW_MSG_NOTIFY) {
+		if (t >= HGW_MSG_HELLO && t <= HGW_MSG_MAX) {
 			assert_int_equal(rc, 1);
 			assert_int_equal(h.type, t);
 			assert_int_equal(h.length, 100);
@@ -546,7 +546,7 @@ test_hello_fields(void **state)
 	len = hello_body(body, sizeof(body));
 	wr32(body + 12, 0xfffffffd);
 	assert_int_equal(hgw_hello_decode(body, len, &d, &err), 0);
-	assert_int_equal(d.caps & HGW_CAP_KNOWN, HGW_CAP_IPV4);
+	assert_int_equal(d.caps & HGW_CAP_KNOWN, HGW_CAP_KNOWN & 0xfffffffd);
 	/* err may be NULL */
 	wr32(body, 0);
 	assert_int_equal(hgw_hello_decode(body, len, &d, NULL), -1);
@@ -734,7 +734,9 @@ test_names(void **state)
 	assert_string_equal(hgw_msg_type_name(HGW_MSG_EOR), "END-OF-RIB");
 	assert_string_equal(hgw_msg_type_name(HGW_MSG_NOTIFY), "NOTIFY");
 	assert_string_equal(hgw_msg_type_name(0), "unknown");
-	assert_string_equal(hgw_msg_type_name(6), "unknown");
+	assert_string_equal(hgw_msg_type_name(HGW_MSG_MEMBERS), "MEMBERS");
+	assert_string_equal(hgw_msg_type_name(HGW_MSG_LEASE), "LEASE");
+	assert_string_equal(hgw_msg_type_name(8), "unknown");
 	assert_string_equal(hgw_notify_name(HGW_ERR_HEADER, HGW_HDR_BAD_LENGTH),
 	    "header error/bad length");
 	assert_string_equal(hgw_notify_name(HGW_ERR_HELLO, HGW_HELLO_DUP_NODE_ID),

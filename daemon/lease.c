@@ -1,0 +1,783 @@
+/* lease.c: subnet leases of the cluster network: choice, claims, conflicts,
+ * reservations, the state file and flannel's subnet.env. */
+#include "lease.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "hgwd.h"
+#include "kernel.h"
+#include "log.h"
+#include "peer.h"
+
+#define NEVENTS		16
+#define EXPIRE_EVERY_MS	10000
+
+struct lease {
+	struct hgw_prefix prefix;
+	uint32_t owner;
+	uint64_t claim_ms;	/* Unix time of the claim: the older wins */
+	uint64_t seen_ms;	/* monotonic: when last known alive */
+	int active;		/* the owner is live (us, or a session with it) */
+};
+
+struct leases {
+	struct lease *tab;
+	size_t n, cap;
+	int mine[2];			/* index in tab of our lease per family, or -1 */
+	char error[2][192];		/* why we hold no lease, if so */
+	char events[NEVENTS][200];	/* what happened lately, for show leases */
+	uint64_t event_ms[NEVENTS];
+	unsigned nevents;
+	struct event *expire_ev;
+};
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+fam_index(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+event_log(struct leases *L, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned i = L->nevents % NEVENTS;
+
+	va_start(ap, fmt);
+	vsnprintf(L->events[i], sizeof(L->events[i]), fmt, ap);
+	va_end(ap);
+	L->event_ms[i] = wall_ms();
+	L->nevents++;
+	log_info("lease: %s", L->events[i]);
+}
+
+static struct lease *
+find_overlap(struct leases *L, const struct hgw_prefix *p, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < L->n; i++)
+		if (hgw_prefix_overlaps(&L->tab[i].prefix, p))
+			return &L->tab[i];
+	return NULL;
+}
+
+static void
+remove_at(struct leases *L, size_t i)
+{
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		if (L->mine[f] == (int)i)
+			L->mine[f] = -1;
+		else if (L->mine[f] > (int)i)
+			L->mine[f]--;
+	}
+	memmove(&L->tab[i], &L->tab[i + 1], (L->n - i - 1) * sizeof(L->tab[0]));
+	L->n--;
+}
+
+static struct lease *
+add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t claim_ms)
+{
+	struct lease *e;
+
+	if (grow_array((void **)&L->tab, &L->cap, L->n + 1, sizeof(*L->tab)) < 0)
+		return NULL;
+	e = &L->tab[L->n++];
+	memset(e, 0, sizeof(*e));
+	e->prefix = *p;
+	e->owner = owner;
+	e->claim_ms = claim_ms;
+	e->seen_ms = now_ms();
+	e->active = 1;
+	return e;
+}
+
+/* Does a win over b? The older claim, then the lower node id. */
+static int
+wins(uint64_t a_ms, uint32_t a_owner, uint64_t b_ms, uint32_t b_owner)
+{
+	if (a_ms != b_ms)
+		return a_ms < b_ms;
+	return a_owner < b_owner;
+}
+
+/* Files. */
+
+static int
+write_atomic(const char *path, const char *text, mode_t mode)
+{
+	char tmp[CFG_PATH_MAX + 8], dir[CFG_PATH_MAX], *slash;
+	int fd;
+	size_t len = strlen(text);
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);	/* one level, like /run/flannel */
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+save_state(struct hgwd *d)
+{
+	struct leases *L = d->leases;
+	char text[512], pb[HGW_ADDRSTRLEN];
+	size_t off;
+	int f;
+
+	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n");
+	for (f = 0; f < 2; f++)
+		if (L->mine[f] >= 0)
+			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
+			    hgw_prefix_fmt(&L->tab[L->mine[f]].prefix, pb, sizeof(pb)),
+			    (unsigned long long)L->tab[L->mine[f]].claim_ms);
+	if (write_atomic(d->cfg.lease_file, text, 0644) < 0)
+		log_warn("lease: cannot write %s", d->cfg.lease_file);
+}
+
+/* The first address of a subnet with its length: flannel's FLANNEL_SUBNET. */
+static const char *
+first_host(const struct hgw_prefix *p, char *buf, size_t len)
+{
+	struct hgw_prefix q = *p;
+	int last = hgw_family_len(p->family) - 1;
+
+	q.bytes[last] |= 1;
+	hgw_prefix_fmt(&q, buf, len);
+	return buf;
+}
+
+static void
+write_subnet_env(struct hgwd *d)
+{
+	struct leases *L = d->leases;
+	char text[1024], a[HGW_ADDRSTRLEN];
+	size_t off = 0;
+	unsigned mtu = kernel_if_mtu(d->kernel);
+
+	if (!d->cfg.lease_len[0] && !d->cfg.lease_len[1])
+		return;
+	if (L->mine[0] >= 0) {
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_NETWORK=%s\n",
+		    hgw_prefix_fmt(&d->cfg.lease_net[0], a, sizeof(a)));
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_SUBNET=%s\n",
+		    first_host(&L->tab[L->mine[0]].prefix, a, sizeof(a)));
+	}
+	if (L->mine[1] >= 0) {
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_NETWORK=%s\n",
+		    hgw_prefix_fmt(&d->cfg.lease_net[1], a, sizeof(a)));
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_SUBNET=%s\n",
+		    first_host(&L->tab[L->mine[1]].prefix, a, sizeof(a)));
+	}
+	if (off == 0)
+		return;		/* nothing leased yet */
+	off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_MTU=%u\n",
+	    mtu ? mtu : 1500);
+	snprintf(text + off, sizeof(text) - off, "FLANNEL_IPMASQ=%s\n",
+	    d->cfg.ipmasq ? "true" : "false");
+	if (write_atomic(d->cfg.subnet_env, text, 0644) < 0)
+		log_warn("lease: cannot write %s", d->cfg.subnet_env);
+}
+
+/* Gossip. */
+
+static void
+send_entries(struct hgwd *d, struct peer *only, const struct hgw_lease *ls, size_t n)
+{
+	uint8_t *buf = malloc(HGW_MAX_FRAME);
+	struct peer *p;
+
+	if (buf == NULL)
+		return;
+	TAILQ_FOREACH(p, &d->peers, entry) {
+		size_t first = 0, len;
+
+		if ((only != NULL && p != only) || !peer_has_cap(p, HGW_CAP_LEASES))
+			continue;
+		while ((len = hgw_leases_encode(buf, HGW_MAX_FRAME, ls, n, &first)) > 0)
+			peer_send(p, buf, len);
+	}
+	free(buf);
+}
+
+static void
+to_wire(struct hgwd *d, const struct lease *e, int op, struct hgw_lease *w)
+{
+	struct peer *p;
+
+	memset(w, 0, sizeof(*w));
+	w->op = (uint8_t)op;
+	w->owner = e->owner;
+	w->claim_ms = e->claim_ms;
+	w->prefix = e->prefix;
+	if (e->owner == d->node_id)
+		w->flags = HGW_LEASE_F_ACTIVE;
+	else
+		TAILQ_FOREACH(p, &d->peers, entry)
+			if (p->est != NULL && p->node_id == e->owner)
+				w->flags = HGW_LEASE_F_ACTIVE;
+}
+
+static void
+broadcast(struct hgwd *d, const struct lease *e, int op)
+{
+	struct hgw_lease w;
+
+	to_wire(d, e, op, &w);
+	send_entries(d, NULL, &w, 1);
+}
+
+void
+leases_peer_up(struct hgwd *d, struct peer *p)
+{
+	struct leases *L = d->leases;
+	struct hgw_lease *w;
+	size_t i;
+
+	if (L == NULL)
+		return;
+	for (i = 0; i < L->n; i++)
+		if (L->tab[i].owner == p->node_id) {
+			L->tab[i].active = 1;
+			L->tab[i].seen_ms = now_ms();
+		}
+	if (L->n == 0 || (w = calloc(L->n, sizeof(*w))) == NULL)
+		return;
+	for (i = 0; i < L->n; i++)
+		to_wire(d, &L->tab[i], HGW_LEASE_CLAIM, &w[i]);
+	send_entries(d, p, w, L->n);
+	free(w);
+}
+
+void
+leases_peer_down(struct hgwd *d, struct peer *p)
+{
+	struct leases *L = d->leases;
+	size_t i;
+
+	if (L == NULL || p->node_id == 0)
+		return;
+	for (i = 0; i < L->n; i++)
+		if (L->tab[i].owner == p->node_id && L->tab[i].active) {
+			L->tab[i].active = 0;
+			L->tab[i].seen_ms = now_ms();
+		}
+}
+
+/* Claiming. */
+
+static void
+subnet_at(const struct hgw_prefix *net, int len, uint32_t idx, struct hgw_prefix *out)
+{
+	int bits = len - net->plen, b;
+
+	*out = *net;
+	out->plen = (uint8_t)len;
+	for (b = 0; b < bits; b++) {
+		int pos = len - 1 - b;
+
+		if (idx & (1u << b))
+			out->bytes[pos / 8] |= (uint8_t)(0x80 >> (pos % 8));
+	}
+}
+
+static int
+taken(struct hgwd *d, const struct hgw_prefix *cand)
+{
+	struct hgw_prefix lan[32];
+	size_t i;
+	int n, k;
+
+	if (find_overlap(d->leases, cand, 0) != NULL)
+		return 1;
+	for (i = 0; i < d->cfg.nnetworks; i++)
+		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
+			return 1;
+	n = kernel_if_subnets(d->kernel, lan, 32);
+	for (k = 0; k < n; k++)
+		if (hgw_prefix_overlaps(&lan[k], cand))
+			return 1;
+	return 0;
+}
+
+static uint32_t
+mix(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static int
+family_wanted(const struct hgwd *d, int fi)
+{
+	size_t i;
+	int fam = fi == 0 ? AF_INET : AF_INET6;
+
+	if (!d->cfg.lease_len[fi])
+		return 0;
+	for (i = 0; i < d->cfg.nnetworks; i++)
+		if (d->cfg.networks[i].family == fam)
+			return 0;	/* a configured network of that family wins */
+	return 1;
+}
+
+static void
+take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, const char *how)
+{
+	struct leases *L = d->leases;
+	struct lease *e;
+	char pb[HGW_ADDRSTRLEN];
+
+	if ((e = add_entry(L, p, d->node_id, claim_ms)) == NULL)
+		return;
+	L->mine[fi] = (int)(e - L->tab);
+	L->error[fi][0] = '\0';
+	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
+	save_state(d);
+	write_subnet_env(d);
+	hgwd_add_own(d, p);
+	broadcast(d, e, HGW_LEASE_CLAIM);
+}
+
+static void
+claim(struct hgwd *d, int fi)
+{
+	struct leases *L = d->leases;
+	const struct hgw_prefix *net = &d->cfg.lease_net[fi];
+	int len = d->cfg.lease_len[fi];
+	uint32_t n = 1u << (len - net->plen), start, i;
+	struct hgw_prefix cand;
+	char nb[HGW_ADDRSTRLEN];
+
+	if (L->mine[fi] >= 0 || !family_wanted(d, fi))
+		return;
+	start = mix(d->node_id) % n;
+	for (i = 0; i < n; i++) {
+		subnet_at(net, len, (start + i) % n, &cand);
+		if (!taken(d, &cand)) {
+			take(d, fi, &cand, wall_ms(), i == 0 ? "first choice" : "next free");
+			return;
+		}
+	}
+	snprintf(L->error[fi], sizeof(L->error[fi]),
+	    "no free /%d left in %s: all %u subnets are leased, reserved or in use", len,
+	    hgw_prefix_fmt(net, nb, sizeof(nb)), n);
+	if (L->nevents == 0 || strstr(L->events[(L->nevents - 1) % NEVENTS], "no free") == NULL)
+		event_log(L, "%s", L->error[fi]);
+}
+
+static void
+release_mine(struct hgwd *d, int fi, const char *why)
+{
+	struct leases *L = d->leases;
+	struct lease e;
+	char pb[HGW_ADDRSTRLEN];
+
+	if (L->mine[fi] < 0)
+		return;
+	e = L->tab[L->mine[fi]];
+	remove_at(L, (size_t)L->mine[fi]);
+	hgwd_del_own(d, &e.prefix);
+	broadcast(d, &e, HGW_LEASE_RELEASE);
+	event_log(L, "released %s: %s", hgw_prefix_fmt(&e.prefix, pb, sizeof(pb)), why);
+	save_state(d);
+}
+
+void
+leases_sync_done(struct hgwd *d)
+{
+	int fi;
+
+	if (d->leases == NULL)
+		return;
+	for (fi = 0; fi < 2; fi++)
+		claim(d, fi);
+}
+
+/* Receiving. */
+
+static void
+rx_claim(struct hgwd *d, const struct hgw_lease *w)
+{
+	struct leases *L = d->leases;
+	int fi = fam_index(w->prefix.family);
+	struct lease *e;
+	char pb[HGW_ADDRSTRLEN], a[16], b[16];
+	size_t i;
+
+	if (w->owner == d->node_id) {
+		/* A peer remembers a lease of ours: take it back if we have none
+		 * (a restart that lost the state file), else tell it we moved. */
+		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->tab[L->mine[fi]].prefix, &w->prefix))
+			return;
+		if (L->mine[fi] < 0 && family_wanted(d, fi) &&
+		    hgw_prefix_contains(&d->cfg.lease_net[fi], &w->prefix) &&
+		    w->prefix.plen == d->cfg.lease_len[fi] && !taken(d, &w->prefix)) {
+			take(d, fi, &w->prefix, w->claim_ms, "remembered by a peer");
+			return;
+		}
+		{
+			struct lease tmp;
+
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.prefix = w->prefix;
+			tmp.owner = w->owner;
+			tmp.claim_ms = w->claim_ms;
+			broadcast(d, &tmp, HGW_LEASE_RELEASE);
+		}
+		return;
+	}
+	/* Every claim that overlaps this one must lose to it, or it loses. */
+	for (i = 0; (e = find_overlap(L, &w->prefix, i)) != NULL; ) {
+		size_t idx = (size_t)(e - L->tab);
+
+		if (e->owner == w->owner && hgw_prefix_eq(&e->prefix, &w->prefix)) {
+			e->claim_ms = w->claim_ms;
+			if (w->flags & HGW_LEASE_F_ACTIVE) {
+				e->active = 1;
+				e->seen_ms = now_ms();
+			}
+			return;
+		}
+		if (wins(e->claim_ms, e->owner, w->claim_ms, w->owner)) {
+			event_log(L, "conflict over %s: node %s claimed it earlier than node %s; %s keeps it",
+			    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
+			    hgw_nodeid_fmt(e->owner, a, sizeof(a)), hgw_nodeid_fmt(w->owner, b, sizeof(b)), a);
+			return;
+		}
+		event_log(L, "conflict over %s: node %s claimed it earlier than node %s; %s keeps it",
+		    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
+		    hgw_nodeid_fmt(w->owner, a, sizeof(a)), hgw_nodeid_fmt(e->owner, b, sizeof(b)), a);
+		if (e->owner == d->node_id) {
+			int mf = fam_index(e->prefix.family);
+
+			release_mine(d, mf, "lost a conflict; choosing another subnet");
+			add_entry(L, &w->prefix, w->owner, w->claim_ms);
+			claim(d, mf);
+			return;
+		}
+		remove_at(L, idx);
+		i = idx;
+	}
+	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
+		e->active = (w->flags & HGW_LEASE_F_ACTIVE) != 0;
+}
+
+static void
+rx_release(struct hgwd *d, const struct hgw_lease *w)
+{
+	struct leases *L = d->leases;
+	size_t i;
+	int fi;
+
+	if (w->owner == d->node_id)
+		return;		/* only we release ours */
+	for (i = 0; i < L->n; i++)
+		if (L->tab[i].owner == w->owner && hgw_prefix_eq(&L->tab[i].prefix, &w->prefix)) {
+			remove_at(L, i);
+			break;
+		}
+	/* A subnet came free: a node without a lease may take one now. */
+	for (fi = 0; fi < 2; fi++)
+		if (L->mine[fi] < 0 && L->error[fi][0])
+			claim(d, fi);
+}
+
+int
+leases_rx(struct hgwd *d, struct peer *p, const uint8_t *body, size_t len)
+{
+	struct hgw_lease w;
+	size_t off = 0;
+
+	if (d->leases == NULL)
+		return 0;
+	while (hgw_leases_next(body, len, &off, &w)) {
+		if (w.op == HGW_LEASE_CLAIM)
+			rx_claim(d, &w);
+		else
+			rx_release(d, &w);
+	}
+	return 0;
+}
+
+static void
+expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+	struct leases *L = d->leases;
+	uint64_t now = now_ms(), hold = (uint64_t)d->cfg.lease_hold_s * 1000;
+	char pb[HGW_ADDRSTRLEN], nb[16];
+	size_t i;
+	int fi, freed = 0;
+
+	for (i = 0; i < L->n;) {
+		struct lease *e = &L->tab[i];
+
+		if (!e->active && e->owner != d->node_id && now - e->seen_ms >= hold) {
+			event_log(L, "reservation of %s for node %s expired after %u s",
+			    hgw_prefix_fmt(&e->prefix, pb, sizeof(pb)),
+			    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)), d->cfg.lease_hold_s);
+			remove_at(L, i);
+			freed = 1;
+		} else
+			i++;
+	}
+	if (freed)
+		for (fi = 0; fi < 2; fi++)
+			if (L->mine[fi] < 0 && L->error[fi][0])
+				claim(d, fi);
+}
+
+static void
+load_state(struct hgwd *d)
+{
+	FILE *f = fopen(d->cfg.lease_file, "r");
+	char line[256];
+	int lineno = 0;
+
+	if (f == NULL) {
+		if (errno != ENOENT)
+			log_warn("lease: cannot read %s", d->cfg.lease_file);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char pfx[HGW_ADDRSTRLEN + 8];
+		unsigned long long ms;
+		struct hgw_prefix p;
+		int fi;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "lease %63s %llu", pfx, &ms) != 2 ||
+		    hgw_prefix_parse(pfx, &p, NULL) < 0) {
+			log_warnx("%s:%d: not a lease line; ignored", d->cfg.lease_file, lineno);
+			continue;
+		}
+		fi = fam_index(p.family);
+		if (!family_wanted(d, fi) || p.plen != d->cfg.lease_len[fi] ||
+		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &p) || d->leases->mine[fi] >= 0) {
+			log_info("lease: %s from %s does not fit the configuration; not reclaimed",
+			    pfx, d->cfg.lease_file);
+			continue;
+		}
+		take(d, fi, &p, ms, "from the state file");
+	}
+	fclose(f);
+}
+
+int
+leases_init(struct hgwd *d)
+{
+	struct leases *L = calloc(1, sizeof(*L));
+	struct timeval tv = { EXPIRE_EVERY_MS / 1000, 0 };
+
+	if (L == NULL)
+		return -1;
+	L->mine[0] = L->mine[1] = -1;
+	d->leases = L;
+	L->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb, d);
+	if (L->expire_ev == NULL)
+		return -1;
+	event_add(L->expire_ev, &tv);
+	load_state(d);
+	return 0;
+}
+
+void
+leases_free(struct hgwd *d)
+{
+	struct leases *L = d->leases;
+
+	if (L == NULL)
+		return;
+	if (L->expire_ev)
+		event_free(L->expire_ev);
+	free(L->tab);
+	free(L);
+	d->leases = NULL;
+}
+
+void
+leases_config_changed(struct hgwd *d)
+{
+	struct leases *L = d->leases;
+	int fi;
+
+	for (fi = 0; fi < 2; fi++) {
+		if (L->mine[fi] < 0)
+			continue;
+		if (!family_wanted(d, fi) ||
+		    L->tab[L->mine[fi]].prefix.plen != d->cfg.lease_len[fi] ||
+		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->tab[L->mine[fi]].prefix))
+			release_mine(d, fi, "no longer fits the configuration");
+	}
+	if (fib_sync_done(d->fib))
+		leases_sync_done(d);
+	write_subnet_env(d);
+}
+
+int
+leases_own(const struct hgwd *d, struct hgw_prefix *out, int max)
+{
+	const struct leases *L = d->leases;
+	int fi, n = 0;
+
+	for (fi = 0; L != NULL && fi < 2 && n < max; fi++)
+		if (L->mine[fi] >= 0)
+			out[n++] = L->tab[L->mine[fi]].prefix;
+	return n;
+}
+
+/* show leases */
+
+static const char *
+lease_state(const struct hgwd *d, const struct lease *e, uint64_t *expires)
+{
+	uint64_t hold = (uint64_t)d->cfg.lease_hold_s * 1000, now = now_ms();
+
+	*expires = 0;
+	if (e->owner == d->node_id)
+		return "mine";
+	if (e->active)
+		return "active";
+	*expires = e->seen_ms + hold > now ? e->seen_ms + hold - now : 0;
+	return "reserved";
+}
+
+static int
+show_leases(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct hgwd *d = x->d;
+	struct leases *L = d->leases;
+	char pb[HGW_ADDRSTRLEN], nb[16], tb[32];
+	size_t i;
+	unsigned k, first = L->nevents > NEVENTS ? L->nevents - NEVENTS : 0;
+	int fi;
+
+	if (cmd_arg(a, "json")) {
+		json_object *o = json_object_new_object(), *arr = json_object_new_array();
+		json_object *ev = json_object_new_array(), *nets = json_object_new_object();
+
+		for (fi = 0; fi < 2; fi++) {
+			json_object *n = json_object_new_object();
+
+			if (!d->cfg.lease_len[fi]) {
+				json_object_put(n);
+				continue;
+			}
+			json_object_object_add(n, "clusterNetwork", json_object_new_string(
+			    hgw_prefix_fmt(&d->cfg.lease_net[fi], pb, sizeof(pb))));
+			json_object_object_add(n, "subnetLength", json_object_new_int(d->cfg.lease_len[fi]));
+			json_object_object_add(n, "lease", L->mine[fi] >= 0 ? json_object_new_string(
+			    hgw_prefix_fmt(&L->tab[L->mine[fi]].prefix, pb, sizeof(pb))) : NULL);
+			json_object_object_add(n, "error", L->error[fi][0] ?
+			    json_object_new_string(L->error[fi]) : NULL);
+			json_object_object_add(nets, fi ? "ipv6" : "ipv4", n);
+		}
+		json_object_object_add(o, "nodeId", json_object_new_string(
+		    hgw_nodeid_fmt(d->node_id, nb, sizeof(nb))));
+		json_object_object_add(o, "families", nets);
+		for (i = 0; i < L->n; i++) {
+			json_object *e = json_object_new_object();
+			uint64_t exp;
+			const char *st = lease_state(d, &L->tab[i], &exp);
+
+			json_object_object_add(e, "subnet", json_object_new_string(
+			    hgw_prefix_fmt(&L->tab[i].prefix, pb, sizeof(pb))));
+			json_object_object_add(e, "owner", json_object_new_string(
+			    hgw_nodeid_fmt(L->tab[i].owner, nb, sizeof(nb))));
+			json_object_object_add(e, "claimedAtMs", json_object_new_int64((int64_t)L->tab[i].claim_ms));
+			json_object_object_add(e, "state", json_object_new_string(st));
+			json_object_object_add(e, "expiresInMs", strcmp(st, "reserved") == 0 ?
+			    json_object_new_int64((int64_t)exp) : NULL);
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "leases", arr);
+		json_object_object_add(o, "leaseHoldS", json_object_new_int64(d->cfg.lease_hold_s));
+		for (k = first; k < L->nevents; k++)
+			json_object_array_add(ev, json_object_new_string(L->events[k % NEVENTS]));
+		json_object_object_add(o, "events", ev);
+		ctl_json(x->c, o);
+		return CTL_OK;
+	}
+	for (fi = 0; fi < 2; fi++) {
+		if (!d->cfg.lease_len[fi])
+			continue;
+		ctl_printf(x->c, "Cluster network %s, /%u per node: %s%s",
+		    hgw_prefix_fmt(&d->cfg.lease_net[fi], pb, sizeof(pb)), d->cfg.lease_len[fi],
+		    L->mine[fi] >= 0 ? "this node leases " : "no lease: ",
+		    L->mine[fi] >= 0 ? hgw_prefix_fmt(&L->tab[L->mine[fi]].prefix, tb, sizeof(tb)) :
+		    L->error[fi][0] ? L->error[fi] : "waiting for the initial sync");
+	}
+	ctl_printf(x->c, "%-24s %-15s %-10s %s", "Subnet", "Owner", "State", "Claimed");
+	for (i = 0; i < L->n; i++) {
+		uint64_t exp;
+		const char *st = lease_state(d, &L->tab[i], &exp);
+		time_t t = (time_t)(L->tab[i].claim_ms / 1000);
+		struct tm tm;
+		char when[32], extra[48] = "";
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (exp)
+			snprintf(extra, sizeof(extra), ", reserved for %llu s more",
+			    (unsigned long long)(exp / 1000));
+		ctl_printf(x->c, "%-24s %-15s %-10s %s%s",
+		    hgw_prefix_fmt(&L->tab[i].prefix, pb, sizeof(pb)),
+		    hgw_nodeid_fmt(L->tab[i].owner, nb, sizeof(nb)), st, when, extra);
+	}
+	if (L->nevents > 0)
+		ctl_printf(x->c, "Recent events:");
+	for (k = first; k < L->nevents; k++)
+		ctl_printf(x->c, "  %s", L->events[k % NEVENTS]);
+	return CTL_OK;
+}
+
+const struct cmd_def lease_cmd_defs[] = {
+	{ CMD_MODE_ALL, "show leases [json]",
+	  "Show running system information\nSubnet leases of the cluster network\nJSON output",
+	  show_leases, 0 },
+};
+const size_t lease_cmd_ndefs = sizeof(lease_cmd_defs) / sizeof(lease_cmd_defs[0]);
