@@ -315,7 +315,7 @@ route_json(struct hgwd *d, const struct rib_entry *e)
 	const struct rib_path *p, *best = rib_best(e);
 	char buf[HGW_ADDRSTRLEN], reason[160], nb[16];
 	const char *state = fib_state_name(d, e, reason, sizeof(reason));
-	uint32_t now = hgwd_now_cs(d);
+	uint32_t now = hgwd_now_ds(d);
 
 	json_object_object_add(o, "prefix", json_object_new_string(
 	    hgw_prefix_fmt(&e->pfx, buf, sizeof(buf))));
@@ -338,7 +338,7 @@ route_json(struct hgwd *d, const struct rib_entry *e)
 		json_object_object_add(j, "local", json_object_new_boolean(p->peer == NULL));
 		json_object_object_add(j, "best", json_object_new_boolean(p == best));
 		json_object_object_add(j, "stale", json_object_new_boolean((p->flags & RIB_PATH_STALE) != 0));
-		json_object_object_add(j, "ageMs", json_object_new_int64((int64_t)(now - p->since_cs) * 10));
+		json_object_object_add(j, "ageMs", json_object_new_int64((int64_t)((now - p->since_ds) & 0x3fffffffu) * 100));
 		json_object_array_add(paths, j);
 	}
 	json_object_object_add(o, "paths", paths);
@@ -351,7 +351,7 @@ route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
 	const struct rib_path *p, *best = rib_best(e);
 	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], ob[16], age[32], reason[160];
 	const char *state = fib_state_name(d, e, reason, sizeof(reason));
-	uint32_t now = hgwd_now_cs(d);
+	uint32_t now = hgwd_now_ds(d);
 	int first = 1;
 
 	hgw_prefix_fmt(&e->pfx, pb, sizeof(pb));
@@ -367,7 +367,7 @@ route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
 		ctl_printf(c, "%s%-24s %-24s %-15s %-15s %-9s %s%s%s", codes, first ? pb : "",
 		    hgw_addr_fmt(&p->nh->addr, gb, sizeof(gb)),
 		    hgw_nodeid_fmt(p->origin, ob, sizeof(ob)), p->peer ? p->peer->name : "local",
-		    fmt_age((uint64_t)(now - p->since_cs) * 10, age, sizeof(age)),
+		    fmt_age((uint64_t)((now - p->since_ds) & 0x3fffffffu) * 100, age, sizeof(age)),
 		    p == best ? state : "", p == best && reason[0] && strcmp(state, "local") ? ": " : "",
 		    p == best && strcmp(state, "local") ? reason : "");
 		first = 0;

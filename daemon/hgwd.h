@@ -60,7 +60,7 @@ struct hgwd {
 };
 
 /* main.c */
-uint32_t hgwd_now_cs(const struct hgwd *d);	/* daemon time, centiseconds */
+uint32_t hgwd_now_ds(const struct hgwd *d);	/* daemon time, deciseconds, 30 bits */
 int hgwd_reload(struct hgwd *d, char *err, size_t errlen);
 /* Applies a new configuration (from a file or the shell): the difference. */
 int hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t errlen);

@@ -578,11 +578,17 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 		}
 		break;
 	case RTM_NEWADDR:
-	case RTM_DELADDR:
+	case RTM_DELADDR: {
+		const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+
+		/* Every address counts for kernel_is_local; only the LAN
+		 * interface's change what is on-link and what we advertise. */
 		refresh_addrs(k);
-		if (k->cb.link)
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifa)) &&
+		    (int)ifa->ifa_index == k->ifindex && k->cb.link)
 			k->cb.link(k->cb.arg);
 		break;
+	}
 	}
 }
 

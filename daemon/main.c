@@ -38,9 +38,9 @@ usage(void)
 }
 
 uint32_t
-hgwd_now_cs(const struct hgwd *d)
+hgwd_now_ds(const struct hgwd *d)
 {
-	return (uint32_t)((now_ms() - d->start_ms) / 10);
+	return (uint32_t)((now_ms() - d->start_ms) / 100) & 0x3fffffffu;
 }
 
 static void
@@ -96,7 +96,7 @@ own_gw(const struct hgwd *d, int family)
 static void
 add_local(struct hgwd *d, const struct hgw_prefix *p)
 {
-	rib_announce(&d->rib, p, NULL, d->node_id, own_gw(d, p->family), hgwd_now_cs(d));
+	rib_announce(&d->rib, p, NULL, d->node_id, own_gw(d, p->family), hgwd_now_ds(d));
 }
 
 static void

@@ -680,7 +680,7 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 	struct hgwd *d = s->d;
 	struct hgw_upd_iter iter;
 	struct hgw_upd_item it;
-	uint32_t now = hgwd_now_cs(d);
+	uint32_t now = hgwd_now_ds(d);
 	int limit = peer_limit(p);
 	char pb[HGW_ADDRSTRLEN], rb[128];
 

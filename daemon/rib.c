@@ -253,8 +253,15 @@ rib_take_dirty(struct rib *r, struct rib_entry **out, size_t max)
 		e->flags &= ~RIB_E_DIRTY;
 		out[n++] = e;
 	}
-	if (r->dirty_head == r->ndirty)
+	if (r->dirty_head == r->ndirty) {
 		r->dirty_head = r->ndirty = 0;
+		/* A burst of a million changes leaves no million-slot queue behind. */
+		if (r->dirty_cap > 65536) {
+			free(r->dirty);
+			r->dirty = NULL;
+			r->dirty_cap = 0;
+		}
+	}
 	return n;
 }
 
@@ -317,7 +324,7 @@ update_conflict(struct rib *r, struct rib_entry *e)
 
 int
 rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
-    uint32_t origin, const struct hgw_addr *gw, uint32_t now_cs)
+    uint32_t origin, const struct hgw_addr *gw, uint32_t now_ds)
 {
 	struct rib_entry *e;
 	struct rib_path **pp, *p;
@@ -339,7 +346,7 @@ rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 			return -1;
 		}
 		if (nh != p->nh)
-			p->since_cs = now_cs;
+			p->since_ds = now_ds;
 		rib_nh_put(r, p->nh);
 	} else {
 		if ((nh = rib_nh_get(r, gw)) == NULL ||
@@ -351,7 +358,7 @@ rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 		}
 		p->peer = peer;
 		p->origin = origin;
-		p->since_cs = now_cs;
+		p->since_ds = now_ds;
 		r->npaths++;
 		added = 1;
 	}

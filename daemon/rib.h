@@ -34,8 +34,8 @@ struct rib_path {
 	struct peer *peer;	/* NULL: one of our own networks */
 	struct nexthop *nh;
 	uint32_t origin;	/* node id of the owner */
-	uint32_t since_cs;	/* when learned, centiseconds of daemon time */
-	uint32_t flags;
+	uint32_t since_ds : 30;	/* when learned: deciseconds of daemon time (3.4 years) */
+	uint32_t flags : 2;	/* RIB_PATH_*; the path stays 32 bytes */
 };
 
 #define RIB_E_DIRTY	0x01u	/* on the dirty list */
@@ -83,7 +83,7 @@ struct rib_entry *rib_get(struct rib *r, const struct hgw_prefix *p);
 /* Adds or replaces the path (p, peer, origin). Returns 1 when a path was
  * added, 0 when one was replaced or refreshed, -1 when out of memory. */
 int rib_announce(struct rib *r, const struct hgw_prefix *p, struct peer *peer,
-    uint32_t origin, const struct hgw_addr *gw, uint32_t now_cs);
+    uint32_t origin, const struct hgw_addr *gw, uint32_t now_ds);
 /* Removes the path (p, peer, origin). Returns 1 when removed, 0 when absent. */
 int rib_withdraw(struct rib *r, const struct hgw_prefix *p, struct peer *peer,
     uint32_t origin);
