@@ -18,6 +18,36 @@ tests_unit_test_cmdtree_SOURCES = tests/unit/test_cmdtree.c daemon/cmdtree.c
 tests_unit_test_cmdtree_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmdtree_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test_rib tests/unit/test_config
+tests_unit_test_rib_SOURCES = tests/unit/test_rib.c daemon/rib.c daemon/util.c daemon/log.c
+tests_unit_test_rib_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rib_LDADD = $(UNIT_LDADD)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/util.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(UNIT_LDADD)
+
 TESTS += tests/unit/test_addr tests/unit/test_wire tests/unit/test_fsm \
-	tests/unit/test_cmdtree
+	tests/unit/test_cmdtree tests/unit/test_rib tests/unit/test_config
 endif
+
+# Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
+TESTS += tests/unit/golden.sh
+GOLDEN_CONFS = \
+	tests/conf/1.conf tests/conf/1.ok tests/conf/2.conf tests/conf/2.ok \
+	tests/conf/3.conf tests/conf/3.ok tests/conf/4.conf tests/conf/4.ok \
+	tests/conf/5.conf tests/conf/5.ok tests/conf/6.conf tests/conf/6.ok \
+	tests/conf/7.conf tests/conf/7.ok tests/conf/8.conf tests/conf/8.ok \
+	tests/conf/9.conf tests/conf/9.ok tests/conf/10.conf tests/conf/10.ok \
+	tests/conf/11.conf tests/conf/11.ok tests/conf/12.conf tests/conf/12.ok \
+	tests/conf/13.conf tests/conf/13.ok tests/conf/14.conf tests/conf/14.ok \
+	tests/conf/15.conf tests/conf/15.ok tests/conf/16.conf tests/conf/16.ok \
+	tests/conf/17.conf tests/conf/17.ok tests/conf/18.conf tests/conf/18.ok
+EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
+
+# The namespace lab (pytest, as root); runs after the unit tests.
+TESTS += tests/lab/run.sh
+EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
+	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
+	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
+	tests/lab/selftest_cases.py \
+	tests/setup.sh tests/check.sh tests/demo.sh

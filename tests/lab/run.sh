@@ -31,4 +31,4 @@ cd "$top_srcdir" || exit 1
 HGW_BUILDDIR=$builddir
 PYTHONDONTWRITEBYTECODE=1
 export HGW_BUILDDIR PYTHONDONTWRITEBYTECODE
-exec /usr/bin/python3 -m pytest -p no:cacheprovider -q -x tests/lab "$@"
+exec /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/lab "$@"
