@@ -26,16 +26,21 @@ cmd_fail(struct cmd_ctx *x, int code, const char *fmt, ...)
 }
 
 /* The matched words, keywords spelled out: what config_statement reads. */
-static void
+static int
 canonical_line(const struct cmd_args *a, int skip, char *buf, size_t len)
 {
 	size_t off = 0;
 	int i;
 
 	buf[0] = '\0';
-	for (i = skip; i < a->n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "",
-		    a->value[i]);
+	for (i = skip; i < a->n; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", off ? " " : "", a->value[i]);
+
+		if (w < 0 || (size_t)w >= len - off)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
 }
 
 /* Applies one configuration statement to a copy of the running config, then
@@ -65,18 +70,20 @@ apply_statement(struct cmd_ctx *x, const char *line, enum cfg_ctx cctx)
 static int
 do_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
 {
-	char line[512];
+	char line[CMD_MAX_LINE + 64];
 
-	canonical_line(a, 0, line, sizeof(line));
+	if (canonical_line(a, 0, line, sizeof(line)) < 0)
+		return cmd_fail(x, CTL_ERR_TOOLONG, "%% Line too long");
 	return apply_statement(x, line, CFG_CTX_ROUTER);
 }
 
 static int
 do_hostname(struct cmd_ctx *x, const struct cmd_args *a)
 {
-	char line[512];
+	char line[CMD_MAX_LINE + 64];
 
-	canonical_line(a, 0, line, sizeof(line));
+	if (canonical_line(a, 0, line, sizeof(line)) < 0)
+		return cmd_fail(x, CTL_ERR_TOOLONG, "%% Line too long");
 	return apply_statement(x, line, CFG_CTX_TOP);
 }
 

@@ -613,11 +613,20 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 {
 	char buf[1024];
 	char *w[MAX_WORDS];
+	size_t len;
 	int n;
 
-	if (strlen(line) >= sizeof(buf))
+	/* Indentation and the line's end do not count: config_write indents
+	 * and ends lines, and what it writes must read back. */
+	while (*line == ' ' || *line == '\t')
+		line++;
+	len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len >= sizeof(buf))
 		return fail(err, errlen, "line too long");
-	strcpy(buf, line);
+	memcpy(buf, line, len);
+	buf[len] = '\0';
 	if ((n = split(buf, w, MAX_WORDS)) < 0)
 		return fail(err, errlen, "too many words");
 	if (n == 0)

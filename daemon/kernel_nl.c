@@ -31,6 +31,7 @@
 #define RECV_BUF	(256 * 1024)
 #define SOCK_BUF	(8 * 1024 * 1024)
 #define MON_SOCK_BUF	(32 * 1024 * 1024)
+#define KERNEL_MAX_SUBNETS 32
 
 struct kernel {
 	struct kernel_params p;
@@ -43,12 +44,15 @@ struct kernel {
 	int ifindex;
 	unsigned ifflags;
 	unsigned mtu;
+	struct hgw_prefix subnets[KERNEL_MAX_SUBNETS];
+	int nsubnets;
 	uint32_t seq;
 	uint8_t *sbuf, *rbuf;
 	struct kernel_stats stats;
 };
 
 static void mon_read(evutil_socket_t fd, short what, void *arg);
+static void compute_subnets(struct kernel *k);
 
 static void
 set_bufs(struct nl_sock *sk, int size)
@@ -158,12 +162,15 @@ kernel_refresh_link(struct kernel *k)
 	if (rtnl_link_get_kernel(k->cmd, 0, k->p.ifname, &link) < 0 || link == NULL) {
 		k->ifindex = 0;
 		k->ifflags = 0;
+		k->nsubnets = 0;
 		return -1;
 	}
 	k->ifindex = rtnl_link_get_ifindex(link);
 	k->ifflags = rtnl_link_get_flags(link);
 	k->mtu = rtnl_link_get_mtu(link);
 	rtnl_link_put(link);
+	if (k->addrs != NULL)
+		compute_subnets(k);
 	return 0;
 }
 
@@ -172,6 +179,7 @@ refresh_addrs(struct kernel *k)
 {
 	if (nl_cache_refill(k->cmd, k->addrs) < 0)
 		log_warnx("kernel: cannot re-read interface addresses");
+	compute_subnets(k);
 }
 
 int
@@ -238,41 +246,51 @@ kernel_if_addr(const struct kernel *k, int family, struct hgw_addr *out)
 	return found ? 0 : -1;
 }
 
-int
-kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max)
+/* The LAN interface's connected subnets, recomputed when addresses change:
+ * policy checks read them for every announced prefix. */
+static void
+compute_subnets(struct kernel *k)
 {
 	struct nl_object *o;
-	int n = 0;
 
-	for (o = nl_cache_get_first(k->addrs); o && n < max; o = nl_cache_get_next(o)) {
+	k->nsubnets = 0;
+	for (o = nl_cache_get_first(k->addrs); o && k->nsubnets < KERNEL_MAX_SUBNETS;
+	    o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
 		struct hgw_addr local;
+		struct hgw_prefix *p = &k->subnets[k->nsubnets];
 
 		if (k->ifindex == 0 || rtnl_addr_get_ifindex(a) != k->ifindex ||
 		    nladdr_to(rtnl_addr_get_local(a), &local) < 0)
 			continue;
-		out[n].family = local.family;
-		out[n].plen = (uint8_t)rtnl_addr_get_prefixlen(a);
-		memcpy(out[n].bytes, local.bytes, sizeof(local.bytes));
-		hgw_prefix_mask(&out[n]);
-		n++;
+		p->family = local.family;
+		p->plen = (uint8_t)rtnl_addr_get_prefixlen(a);
+		memcpy(p->bytes, local.bytes, sizeof(local.bytes));
+		hgw_prefix_mask(p);
+		k->nsubnets++;
 	}
+}
+
+int
+kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max)
+{
+	int n = k->nsubnets < max ? k->nsubnets : max;
+
+	memcpy(out, k->subnets, (size_t)n * sizeof(*out));
 	return n;
 }
 
 int
 kernel_onlink(const struct kernel *k, const struct hgw_addr *gw)
 {
-	struct hgw_prefix nets[32];
-	int n, i;
+	int i;
 
 	if (!kernel_if_up(k))
 		return 0;
 	if (gw->family == AF_INET6 && gw->bytes[0] == 0xfe && (gw->bytes[1] & 0xc0) == 0x80)
 		return 1;	/* link-local: on-link by definition */
-	n = kernel_if_subnets(k, nets, 32);
-	for (i = 0; i < n; i++)
-		if (hgw_prefix_contains_addr(&nets[i], gw))
+	for (i = 0; i < k->nsubnets; i++)
+		if (hgw_prefix_contains_addr(&k->subnets[i], gw))
 			return 1;
 	return 0;
 }

@@ -453,7 +453,7 @@ main(int argc, char **argv)
 	else
 		log_info("the mesh is authenticated: TLS 1.3 with %s",
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
-	d.accept_tokens = 100;
+	d.accept_tokens = 1000;
 	d.accept_last_ms = now_ms();
 	for (i = 0; i < d.cfg.nnetworks; i++)
 		add_local(&d, &d.cfg.networks[i]);

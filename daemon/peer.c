@@ -28,9 +28,9 @@
 #define CLOSE_LINGER_MS	1000	/* time a closing session gets to flush its NOTIFY */
 #define READ_MAX	(256 * 1024)
 #define OUTPUT_MAX	(8 * 1024 * 1024)	/* queued for one peer before it is dropped */
-#define PENDING_MAX	64	/* inbound connections not yet past HELLO */
-#define ACCEPT_RATE	50	/* accepts per second, sustained ... */
-#define ACCEPT_BURST	100	/* ... and in a burst */
+#define PENDING_MAX	1024	/* inbound connections not yet past HELLO */
+#define ACCEPT_RATE	500	/* accepts per second, sustained ... */
+#define ACCEPT_BURST	1000	/* ... and in a burst: a 1000-node cluster restarting */
 #define MAXPFX_HOLDOFF_MS 30000	/* a peer over max-prefixes waits this long */
 
 static void session_read(struct bufferevent *bev, void *arg);

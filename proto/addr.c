@@ -224,19 +224,20 @@ hgw_prefix_overlaps(const struct hgw_prefix *a, const struct hgw_prefix *b)
 const char *
 hgw_prefix_special(const struct hgw_prefix *p)
 {
+	/* Written out as bytes: this runs for every announced prefix. */
 	static const struct {
-		int family;
-		const char *net;
+		uint8_t family, plen;
+		uint8_t bytes[2];
 		const char *why;
 	} nets[] = {
-		{ AF_INET, "0.0.0.0/8", "unspecified network" },
-		{ AF_INET, "127.0.0.0/8", "loopback" },
-		{ AF_INET, "169.254.0.0/16", "link-local" },
-		{ AF_INET, "224.0.0.0/4", "multicast" },
-		{ AF_INET, "240.0.0.0/4", "reserved" },
-		{ AF_INET6, "::/8", "unspecified, loopback or mapped" },
-		{ AF_INET6, "fe80::/10", "link-local" },
-		{ AF_INET6, "ff00::/8", "multicast" },
+		{ AF_INET, 8, { 0, 0 }, "unspecified network" },
+		{ AF_INET, 8, { 127, 0 }, "loopback" },
+		{ AF_INET, 16, { 169, 254 }, "link-local" },
+		{ AF_INET, 4, { 224, 0 }, "multicast" },
+		{ AF_INET, 4, { 240, 0 }, "reserved" },
+		{ AF_INET6, 8, { 0x00, 0 }, "unspecified, loopback or mapped" },
+		{ AF_INET6, 10, { 0xfe, 0x80 }, "link-local" },
+		{ AF_INET6, 8, { 0xff, 0 }, "multicast" },
 	};
 	struct hgw_prefix n;
 	size_t i;
@@ -246,8 +247,12 @@ hgw_prefix_special(const struct hgw_prefix *p)
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
 		if (nets[i].family != p->family)
 			continue;
-		if (hgw_prefix_parse(nets[i].net, &n, NULL) == 0 &&
-		    hgw_prefix_overlaps(&n, p))
+		memset(&n, 0, sizeof(n));
+		n.family = nets[i].family;
+		n.plen = nets[i].plen;
+		n.bytes[0] = nets[i].bytes[0];
+		n.bytes[1] = nets[i].bytes[1];
+		if (hgw_prefix_overlaps(&n, p))
 			return nets[i].why;
 	}
 	return NULL;
