@@ -83,15 +83,18 @@ on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *
 }
 
 static void
-on_link(void *arg)
+on_link(void *arg, int full)
 {
 	struct fib *f = arg;
 
-	/* On-link verdicts may have changed, and a link that went down took
-	 * its IPv4 routes with it without a word: reread and re-evaluate. */
+	/* On-link verdicts may have changed; a link that went down took its
+	 * IPv4 routes with it without a word: reread and re-evaluate. An
+	 * address change that leaves the subnets as they were needs neither. */
 	f->epoch++;
-	f->resync_pending = 1;
-	event_active(f->flush_ev, EV_TIMEOUT, 0);
+	if (full) {
+		f->resync_pending = 1;
+		event_active(f->flush_ev, EV_TIMEOUT, 0);
+	}
 	hgwd_link_changed(f->d);
 }
 
@@ -329,8 +332,9 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 			set_fib_nh(d, e, op->del ? NULL : &op->gw);
 			if (!op->del)
 				e->fib_err = FIB_ERR_NONE;
-			log_debug(LOG_CAT_KERNEL, "kernel: %s %s", op->del ? "deleted" : "installed",
-			    hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)));
+			if (log_debug_on(LOG_CAT_KERNEL))
+				log_debug(LOG_CAT_KERNEL, "kernel: %s %s", op->del ? "deleted" : "installed",
+				    hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)));
 		} else {
 			e->fib_err = op->err > 252 ? EIO : (uint8_t)op->err;
 			if (nfail++ == 0) {

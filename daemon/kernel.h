@@ -25,8 +25,9 @@ struct kernel_cb {
 	/* A route of our protocol in our table appeared, changed or went. */
 	void (*route)(void *arg, int add, const struct hgw_prefix *p,
 	    const struct hgw_addr *gw, uint32_t metric);
-	/* The LAN interface changed: up/down, addresses, index. */
-	void (*link)(void *arg);
+	/* The LAN interface changed: up/down, index or its subnets (resync
+	 * set: routes may have gone without a word), or other address details. */
+	void (*link)(void *arg, int resync);
 	/* Events were lost (socket overrun): the caller must resync. */
 	void (*overrun)(void *arg);
 	void *arg;
@@ -56,6 +57,8 @@ unsigned kernel_if_mtu(const struct kernel *k);
 int kernel_if_addr(const struct kernel *k, int family, struct hgw_addr *out);
 /* Is gw inside a subnet of the LAN interface? */
 int kernel_onlink(const struct kernel *k, const struct hgw_addr *gw);
+/* Is a an address of the LAN interface? */
+int kernel_if_has(const struct kernel *k, const struct hgw_addr *a);
 /* Is a one of this host's addresses (on any interface)? */
 int kernel_is_local(const struct kernel *k, const struct hgw_addr *a);
 /* The LAN interface's connected subnets, up to max. */

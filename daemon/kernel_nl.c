@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/addr.h>
@@ -15,6 +16,7 @@
 #include <netlink/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -66,6 +68,30 @@ set_bufs(struct nl_sock *sk, int size)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+/* The kernel tells every listener about every route change, ours included.
+ * A socket filter drops route messages caused by our own command socket:
+ * its acks already say what happened. Only others' changes get through. */
+static int
+drop_own_echoes(struct kernel *k)
+{
+	uint32_t pid = nl_socket_get_local_port(k->cmd);
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_NEWROUTE), 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htons(RTM_DELROUTE), 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(pid), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	/* BPF loads are big-endian, netlink headers host order: compare
+	 * against the constants as they read back (htons/htonl of them). */
+	return setsockopt(nl_socket_get_fd(k->mon), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
 struct kernel *
 kernel_open(struct event_base *base, const struct kernel_params *p,
     const struct kernel_cb *cb)
@@ -93,6 +119,8 @@ kernel_open(struct event_base *base, const struct kernel_params *p,
 	set_bufs(k->mon, MON_SOCK_BUF);
 	setsockopt(nl_socket_get_fd(k->cmd), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl_socket_disable_seq_check(k->mon);
+	if (drop_own_echoes(k) < 0)
+		log_warn("kernel: cannot filter our own route echoes (they cost CPU, nothing else)");
 	if (nl_socket_add_memberships(k->mon, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 	    RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0) < 0) {
 		log_warnx("kernel: cannot join netlink groups");
@@ -292,6 +320,22 @@ kernel_onlink(const struct kernel *k, const struct hgw_addr *gw)
 	for (i = 0; i < k->nsubnets; i++)
 		if (hgw_prefix_contains_addr(&k->subnets[i], gw))
 			return 1;
+	return 0;
+}
+
+int
+kernel_if_has(const struct kernel *k, const struct hgw_addr *a)
+{
+	struct nl_object *o;
+
+	for (o = nl_cache_get_first(k->addrs); o; o = nl_cache_get_next(o)) {
+		struct hgw_addr local;
+
+		if (k->ifindex != 0 && rtnl_addr_get_ifindex((struct rtnl_addr *)o) == k->ifindex &&
+		    nladdr_to(rtnl_addr_get_local((struct rtnl_addr *)o), &local) == 0 &&
+		    hgw_addr_cmp(&local, a) == 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -591,7 +635,7 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 				    k->ifindex == 0 ? "gone" :
 				    (k->ifflags & IFF_UP) ? "up" : "down");
 				if (k->cb.link)
-					k->cb.link(k->cb.arg);
+					k->cb.link(k->cb.arg, 1);
 			}
 		}
 		break;
@@ -601,10 +645,15 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 
 		/* Every address counts for kernel_is_local; only the LAN
 		 * interface's change what is on-link and what we advertise. */
+		struct hgw_prefix before[KERNEL_MAX_SUBNETS];
+		int nbefore = k->nsubnets;
+
+		memcpy(before, k->subnets, sizeof(before));
 		refresh_addrs(k);
 		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifa)) &&
 		    (int)ifa->ifa_index == k->ifindex && k->cb.link)
-			k->cb.link(k->cb.arg);
+			k->cb.link(k->cb.arg, nbefore != k->nsubnets ||
+			    memcmp(before, k->subnets, (size_t)nbefore * sizeof(before[0])) != 0);
 		break;
 	}
 	}

@@ -62,18 +62,32 @@ identity(struct hgwd *d, const struct config *c, uint32_t *id, struct hgw_addr *
 
 	memset(a4, 0, sizeof(*a4));
 	memset(a6, 0, sizeof(*a6));
+	/* Keep the addresses in use while the interface has them: another
+	 * address added later must not move our gateway or node id. */
 	if (c->address4.family)
 		*a4 = c->address4;
+	else if (d->addr4.family && !c->address4.family && kernel_if_has(d->kernel, &d->addr4))
+		*a4 = d->addr4;
 	else
 		kernel_if_addr(d->kernel, AF_INET, a4);
 	if (c->address6.family)
 		*a6 = c->address6;
+	else if (d->addr6.family && kernel_if_has(d->kernel, &d->addr6))
+		*a6 = d->addr6;
 	else
 		kernel_if_addr(d->kernel, AF_INET6, a6);
 	/* The node id is the interface's own IPv4 address, whatever gateway
 	 * is advertised; the configured address only when the interface has none. */
+	memset(&ifa, 0, sizeof(ifa));
+	ifa.family = AF_INET;
+	ifa.bytes[0] = (uint8_t)(d->node_id >> 24);
+	ifa.bytes[1] = (uint8_t)(d->node_id >> 16);
+	ifa.bytes[2] = (uint8_t)(d->node_id >> 8);
+	ifa.bytes[3] = (uint8_t)d->node_id;
 	if (c->node_id)
 		*id = c->node_id;
+	else if (d->node_id != 0 && kernel_if_has(d->kernel, &ifa))
+		*id = d->node_id;
 	else if (kernel_if_addr(d->kernel, AF_INET, &ifa) == 0 || (ifa = *a4).family)
 		*id = (uint32_t)ifa.bytes[0] << 24 | (uint32_t)ifa.bytes[1] << 16 |
 		    (uint32_t)ifa.bytes[2] << 8 | ifa.bytes[3];

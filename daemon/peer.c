@@ -146,9 +146,24 @@ set_error(struct peer *p, const char *fmt, ...)
 static void
 session_send(struct session *s, const uint8_t *buf, size_t len)
 {
+	struct evbuffer *out;
+
 	if (s->bev == NULL || len == 0)
 		return;
-	bufferevent_write(s->bev, buf, len);
+	out = bufferevent_get_output(s->bev);
+	/* Nothing queued on plain TCP: write now, sparing the event loop two
+	 * epoll changes for each keepalive; queue only what does not fit. */
+	if (s->d->tls == NULL && evbuffer_get_length(out) == 0 &&
+	    (s->state == HGW_ST_HELLO_SENT || s->state == HGW_ST_ESTABLISHED)) {
+		ssize_t n = send(bufferevent_getfd(s->bev), buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+	if (len > 0)
+		bufferevent_write(s->bev, buf, len);
 	if (s->peer != NULL)
 		s->peer->msgs_out++;
 	if (!s->overflow && evbuffer_get_length(bufferevent_get_output(s->bev)) > OUTPUT_MAX) {
@@ -505,8 +520,9 @@ session_up(struct session *s)
 	timer_ms(s->hold_ev, s->d->cfg.hold_ms);
 }
 
-/* A valid HELLO arrived on s: settle collisions, then establish. */
-static void
+/* A valid HELLO arrived on s: settle collisions, then establish. Returns -1
+ * when s lost a collision and is gone (it may be freed already). */
+static int
 session_establish(struct session *s)
 {
 	struct peer *p = s->peer;
@@ -534,7 +550,7 @@ session_establish(struct session *s)
 			session_close(s, HGW_ERR_CEASE, HGW_CEASE_COLLISION,
 			    "connection collision: keeping the %s connection",
 			    o->outbound ? "outbound" : "inbound");
-			return;
+			return -1;
 		}
 		if (o == p->est) {
 			/* Keep its paths until the new session's END-OF-RIB. */
@@ -576,7 +592,7 @@ session_establish(struct session *s)
 	    replaced ? ", replacing the previous session" : "");
 	if (p->ubuf == NULL && (p->ubuf = malloc(HGW_MAX_FRAME)) == NULL) {
 		session_close(s, HGW_ERR_CEASE, HGW_CEASE_RESOURCES, "out of memory");
-		return;
+		return -1;
 	}
 	p->remote_port = s->hello.listen_port;
 	p->left_cleanly = 0;
@@ -593,6 +609,7 @@ session_establish(struct session *s)
 
 		session_send(s, eor, hgw_eor_encode(eor, sizeof(eor)));
 	}
+	return 0;
 }
 
 static int
@@ -786,10 +803,8 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 	}
 	if (o.actions & HGW_ACT_RESET_HOLD)
 		timer_ms(s->hold_ev, s->state == HGW_ST_ESTABLISHED ? s->hold_ms : s->d->cfg.hold_ms);
-	if (o.actions & HGW_ACT_ESTABLISH) {
-		session_establish(s);
-		return s->peer == NULL ? -1 : 0;
-	}
+	if (o.actions & HGW_ACT_ESTABLISH)
+		return session_establish(s);
 	s->state = o.next;
 	if (o.actions & HGW_ACT_APPLY) {
 		if (ev == HGW_EV_RX_UPDATE && s->rx_type == HGW_MSG_MEMBERS)
@@ -1234,7 +1249,7 @@ listen_one(struct hgwd *d, int family, uint16_t port)
 		return -1;
 	}
 	l = evconnlistener_new(d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	    LEV_OPT_CLOSE_ON_EXEC, 4096, fd);
 	if (l == NULL) {
 		close(fd);
 		return -1;

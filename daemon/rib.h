@@ -61,7 +61,8 @@ struct rib_entry {
 typedef void (*rib_dirty_fn)(void *arg);
 
 struct rib {
-	struct rib_entry **slots;	/* open addressing, linear probing */
+	uintptr_t *slots;		/* open addressing, linear probing: entry
+					 * pointers with a hash tag in bits 48..63 */
 	size_t nslots, count;
 	struct pool entry_pool, path_pool;
 	struct nexthop **nh_slots;
@@ -114,5 +115,9 @@ void rib_foreach(const struct rib *r, void (*fn)(void *arg, struct rib_entry *e)
 struct hgw_prefix *rib_snapshot(const struct rib *r, size_t *n);
 
 size_t rib_memory(const struct rib *r);	/* bytes held by the RIB's structures */
+
+/* The index's hash and a slot's entry (NULL when empty), for tests. */
+uint64_t rib_hash(const struct hgw_prefix *p);
+struct rib_entry *rib_slot(const struct rib *r, size_t i);
 
 #endif

@@ -224,35 +224,33 @@ hgw_prefix_overlaps(const struct hgw_prefix *a, const struct hgw_prefix *b)
 const char *
 hgw_prefix_special(const struct hgw_prefix *p)
 {
-	/* Written out as bytes: this runs for every announced prefix. */
+	/* Every special network is at most 16 bits long: two prefixes overlap
+	 * when their first min(length) bits agree. Bytes, not strings: this
+	 * runs for every announced prefix. */
 	static const struct {
 		uint8_t family, plen;
-		uint8_t bytes[2];
+		uint16_t top;		/* first two bytes */
 		const char *why;
 	} nets[] = {
-		{ AF_INET, 8, { 0, 0 }, "unspecified network" },
-		{ AF_INET, 8, { 127, 0 }, "loopback" },
-		{ AF_INET, 16, { 169, 254 }, "link-local" },
-		{ AF_INET, 4, { 224, 0 }, "multicast" },
-		{ AF_INET, 4, { 240, 0 }, "reserved" },
-		{ AF_INET6, 8, { 0x00, 0 }, "unspecified, loopback or mapped" },
-		{ AF_INET6, 10, { 0xfe, 0x80 }, "link-local" },
-		{ AF_INET6, 8, { 0xff, 0 }, "multicast" },
+		{ AF_INET, 8, 0x0000, "unspecified network" },
+		{ AF_INET, 8, 0x7f00, "loopback" },
+		{ AF_INET, 16, 0xa9fe, "link-local" },
+		{ AF_INET, 4, 0xe000, "multicast" },
+		{ AF_INET, 4, 0xf000, "reserved" },
+		{ AF_INET6, 8, 0x0000, "unspecified, loopback or mapped" },
+		{ AF_INET6, 10, 0xfe80, "link-local" },
+		{ AF_INET6, 8, 0xff00, "multicast" },
 	};
-	struct hgw_prefix n;
+	uint16_t top = (uint16_t)(p->bytes[0] << 8 | p->bytes[1]);
 	size_t i;
 
 	if (p->plen == 0)
 		return "default route";
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
-		if (nets[i].family != p->family)
-			continue;
-		memset(&n, 0, sizeof(n));
-		n.family = nets[i].family;
-		n.plen = nets[i].plen;
-		n.bytes[0] = nets[i].bytes[0];
-		n.bytes[1] = nets[i].bytes[1];
-		if (hgw_prefix_overlaps(&n, p))
+		int m = nets[i].plen < p->plen ? nets[i].plen : p->plen;
+		uint16_t mask = (uint16_t)(0xffffu << (16 - m));
+
+		if (nets[i].family == p->family && ((top ^ nets[i].top) & mask) == 0)
 			return nets[i].why;
 	}
 	return NULL;

@@ -1,13 +1,59 @@
 #!/bin/sh
-# check.sh: the whole test suite from a fresh clone: installs what is missing,
-# builds, and runs `make check` (unit, golden, lab tests). Run as root.
+# check.sh: the whole test suite from a fresh clone, as root: installs what is
+# missing, builds, and runs
+#   1. make check in ./build (unit, golden and namespace-lab tests);
+#   2. make check again in ./build-san, built with ASan and UBSan;
+#   3. each libFuzzer target for HGW_FUZZ_TIME seconds (default 60), and every
+#      saved regression input.
+# HGW_CHECK_STAGES picks stages (default "build sanitizers fuzz").
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/tests/setup.sh"
-cd "$top/build"
-if ! make -j"$(nproc)" check; then
-	for f in $(find . -name '*.log' -path '*tests*'); do
-		grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 200 "$f"; }
+stages=${HGW_CHECK_STAGES:-build sanitizers fuzz}
+jobs=$(nproc)
+
+show_failures() {
+	for f in $(find "$1" -name '*.trs' 2>/dev/null); do
+		if grep -q '^:test-result: \(FAIL\|ERROR\)' "$f"; then
+			echo "==== ${f%.trs}.log (last 150 lines)"
+			tail -n 150 "${f%.trs}.log"
+		fi
 	done
-	exit 1
-fi
+}
+
+run_check() {	# $1: build folder
+	if ! make -C "$1" -j"$jobs" check; then
+		show_failures "$1"
+		echo "check.sh: make check failed in $1" >&2
+		exit 1
+	fi
+}
+
+"$top/tests/setup.sh"
+start=$(date +%s)
+for s in $stages; do
+	case $s in
+	build)
+		echo "== make check (build)"
+		run_check "$top/build"
+		;;
+	sanitizers)
+		echo "== make check with ASan and UBSan (build-san)"
+		mkdir -p "$top/build-san"
+		[ -f "$top/build-san/Makefile" ] || (cd "$top/build-san" && ../configure -q --enable-sanitizers)
+		make -C "$top/build-san" -j"$jobs" >/dev/null
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		    run_check "$top/build-san"
+		;;
+	fuzz)
+		echo "== fuzzing, ${HGW_FUZZ_TIME:-60} s a target"
+		make -C "$top/build" fuzz-regress
+		make -C "$top/build" fuzz-run FUZZ_TIME="${HGW_FUZZ_TIME:-60}"
+		;;
+	*)
+		echo "check.sh: unknown stage '$s'" >&2
+		exit 2
+		;;
+	esac
+done
+echo "== all passed in $(( $(date +%s) - start )) s"

@@ -108,11 +108,11 @@ assert_probe_invariant(const struct rib *r)
 	size_t mask = r->nslots - 1, j, k, n = 0;
 
 	for (j = 0; j < r->nslots; j++) {
-		if (r->slots[j] == NULL)
+		if (rib_slot(r, j) == NULL)
 			continue;
 		n++;
-		for (k = hgw_prefix_hash(&r->slots[j]->pfx) & mask; k != j; k = (k + 1) & mask)
-			if (r->slots[k] == NULL)
+		for (k = rib_hash(&rib_slot(r, j)->pfx) & mask; k != j; k = (k + 1) & mask)
+			if (rib_slot(r, k) == NULL)
 				fail_msg("slot %zu unreachable from its home: hole at %zu", j, k);
 	}
 	assert_int_equal(n, r->count);
@@ -982,7 +982,7 @@ test_hash_wraparound(void **state)
 		p.bytes[1] = (uint8_t)(x >> 8);
 		p.bytes[2] = (uint8_t)x;
 		for (i = 0; i < 7; i++)
-			if (!idx[i] && (int)(hgw_prefix_hash(&p) & 1023) == want[i]) {
+			if (!idx[i] && (int)(rib_hash(&p) & 1023) == want[i]) {
 				pf[i] = p;
 				idx[i] = 1;
 				got++;
