@@ -131,12 +131,46 @@ request(struct conn *c, const char *line, FILE *out, struct reply *r)
 
 /* Runs a command, printing its output; 0 on success, 1 on a command error,
  * -1 when the daemon went away. */
+/* "show ?" in a script: the help the interactive '?' shows. */
+static int
+run_help(struct conn *c, const char *cmd, size_t qpos)
+{
+	struct reply r;
+	char *req;
+	size_t i;
+	int rc;
+
+	if (asprintf(&req, "%%help %.*s", (int)qpos, cmd) < 0)
+		return 1;
+	rc = request(c, req, stdout, &r);
+	free(req);
+	if (rc < 0)
+		return -1;
+	for (i = 0; i < r.nitems; i++) {
+		char *tab = strchr(r.items[i], '\t');
+
+		if (tab != NULL)
+			*tab = '\0';
+		printf("  %-24s %s\n", r.items[i], tab ? tab + 1 : "");
+	}
+	rc = r.code == 0 ? 0 : 1;
+	if (rc)
+		fprintf(stderr, "%s\n", r.last ? r.last : "% error");
+	reply_free(&r);
+	return rc;
+}
+
 static int
 run(struct conn *c, const char *cmd, int *quit)
 {
 	struct reply r;
+	size_t n = strlen(cmd);
 	int rc;
 
+	while (n > 0 && (cmd[n - 1] == ' ' || cmd[n - 1] == '\t'))
+		n--;
+	if (n > 0 && cmd[n - 1] == '?')
+		return run_help(c, cmd, n - 1);
 	if (request(c, cmd, stdout, &r) < 0)
 		return -1;
 	fflush(stdout);
@@ -373,8 +407,10 @@ main(int argc, char **argv)
 	if (conn_open(&g_conn, sock) < 0)
 		return 1;
 	if (ncmds > 0) {
-		for (i = 0; i < ncmds && rc == 0; i++)
-			rc = run(&g_conn, cmds[i], NULL);
+		int quit = 0;
+
+		for (i = 0; i < ncmds && rc == 0 && !quit; i++)
+			rc = run(&g_conn, cmds[i], &quit);
 		return rc == 0 ? 0 : 1;
 	}
 	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

@@ -72,9 +72,15 @@ do_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char line[CMD_MAX_LINE + 64];
 
+	int code;
+
 	if (canonical_line(a, 0, line, sizeof(line)) < 0)
 		return cmd_fail(x, CTL_ERR_TOOLONG, "%% Line too long");
-	return apply_statement(x, line, CFG_CTX_ROUTER);
+	code = apply_statement(x, line, CFG_CTX_ROUTER);
+	if (code == CTL_OK && strncmp(line, "timers keepalive", 16) == 0)
+		return cmd_fail(x, CTL_OK, "new timers apply to sessions from now on; "
+		    "'clear peer *' applies them at once");
+	return code;
 }
 
 static int
@@ -402,6 +408,23 @@ meta(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t msg
 	return CTL_ERR_UNKNOWN;
 }
 
+/* "% Incomplete command: needs one of fib, leases, ..." */
+static void
+incomplete_hint(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t len)
+{
+	struct cmd_cand cands[64];
+	char buf[CMD_MAX_LINE + 2];
+	size_t off;
+	int n, i;
+
+	snprintf(buf, sizeof(buf), "%s ", line);
+	if ((n = cmd_help(d->cmds, ctl_mode(c), buf, cands, 64, NULL)) <= 0)
+		return;
+	off = (size_t)snprintf(msg, len, "%% Incomplete command: next comes");
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(msg + off, len - off, "%s %s", i ? "," : "", cands[i].word);
+}
+
 int
 cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t msglen)
 {
@@ -428,6 +451,7 @@ cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t 
 		code = CTL_ERR_AMBIGUOUS;
 		goto err;
 	case CMD_MATCH_INCOMPLETE:
+		incomplete_hint(d, c, line, m->msg, sizeof(m->msg));
 		code = CTL_ERR_INCOMPLETE;
 		goto err;
 	case CMD_MATCH_BAD_VALUE:

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "hgwd.h"
 #include "kernel.h"
+#include "lease.h"
 #include "log.h"
 #include "peer.h"
 
@@ -68,9 +69,12 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	char nb[16], a4[HGW_ADDRSTRLEN], a6[HGW_ADDRSTRLEN], pb[HGW_ADDRSTRLEN], age[32];
 	uint64_t up = now_ms() - d->start_ms;
 	const struct kernel_stats *ks = kernel_stats(d->kernel);
+	struct hgw_prefix leased[2];
+	int nleased;
 	size_t i;
 
 	rib_foreach(&d->rib, count_entry, &c);
+	nleased = leases_own(d, leased, 2);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		npeers++;
 		nest += p->est != NULL;
@@ -94,6 +98,11 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_array_add(nets, json_object_new_string(
 			    hgw_prefix_fmt(&d->cfg.networks[i], pb, sizeof(pb))));
 		json_object_object_add(o, "networks", nets);
+		nets = json_object_new_array();
+		for (i = 0; i < (size_t)nleased; i++)
+			json_object_array_add(nets, json_object_new_string(
+			    hgw_prefix_fmt(&leased[i], pb, sizeof(pb))));
+		json_object_object_add(o, "leased", nets);
 		json_object_object_add(peers, "configured", json_object_new_int(ncfg));
 		json_object_object_add(peers, "total", json_object_new_int(npeers));
 		json_object_object_add(peers, "established", json_object_new_int(nest));
@@ -128,6 +137,8 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	    d->listen_port);
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		ctl_printf(x->c, "Network %s", hgw_prefix_fmt(&d->cfg.networks[i], pb, sizeof(pb)));
+	for (i = 0; i < (size_t)nleased; i++)
+		ctl_printf(x->c, "Network %s (leased)", hgw_prefix_fmt(&leased[i], pb, sizeof(pb)));
 	ctl_printf(x->c, "Peers: %d configured, %d known, %d established", ncfg, npeers, nest);
 	ctl_printf(x->c, "Routes: %zu prefixes, %zu paths, %zu local, %zu learned, %zu installed, %zu failed, %zu in conflict",
 	    d->rib.count, d->rib.npaths, c.local, c.learned, c.installed, c.failed, d->rib.nconflicts);
@@ -515,10 +526,19 @@ fib_collect(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw, ui
 	fd->n++;
 }
 
+static uint32_t cmp_row_metric;	/* ours sorts first among a prefix's routes */
+
 static int
 cmp_row(const void *a, const void *b)
 {
-	return hgw_prefix_cmp(&((const struct fib_row *)a)->pfx, &((const struct fib_row *)b)->pfx);
+	const struct fib_row *x = a, *y = b;
+	int c = hgw_prefix_cmp(&x->pfx, &y->pfx);
+
+	if (c != 0)
+		return c;
+	if ((x->metric == cmp_row_metric) != (y->metric == cmp_row_metric))
+		return x->metric == cmp_row_metric ? -1 : 1;
+	return x->metric < y->metric ? -1 : x->metric > y->metric;
 }
 
 /* The RIB's wish for p: its best path's gateway when it should be installed. */
@@ -551,6 +571,8 @@ find_missing(void *arg, struct rib_entry *e)
 	if (w == NULL)
 		return;
 	key.pfx = e->pfx;
+	key.metric = e->pfx.family == AF_INET6 && m->d->cfg.kernel_metric == 0 ? 1024 :
+	    m->d->cfg.kernel_metric;
 	if (m->fd->n && bsearch(&key, m->fd->rows, m->fd->n, sizeof(key), cmp_row) != NULL)
 		return;
 	fib_collect(&m->missing, &e->pfx, &w->addr, m->d->cfg.kernel_metric);
@@ -567,12 +589,25 @@ show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 	size_t i, diffs = 0;
 	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], wb[HGW_ADDRSTRLEN];
 
-	if (!d->cfg.kernel_on)
-		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Kernel routes are off (kernel off)");
+	if (!d->cfg.kernel_on) {
+		if (json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "enabled", json_object_new_boolean(0));
+			json_object_object_add(o, "protocol", json_object_new_int(d->cfg.kernel_proto));
+			json_object_object_add(o, "table", json_object_new_int64(d->cfg.kernel_table));
+			json_object_object_add(o, "interface", json_object_new_string(d->cfg.ifname));
+			json_object_object_add(o, "routes", json_object_new_object());
+			json_object_object_add(o, "differences", json_object_new_int(0));
+			ctl_json(x->c, o);
+		} else
+			ctl_printf(x->c, "Kernel routes are off (kernel off): hgwd writes none");
+		return CTL_OK;
+	}
 	if (kernel_dump(d->kernel, fib_collect, &fd) < 0) {
 		free(fd.rows);
 		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Cannot read the kernel's routes");
 	}
+	cmp_row_metric = d->cfg.kernel_metric;
 	if (fd.n > 1)
 		qsort(fd.rows, fd.n, sizeof(*fd.rows), cmp_row);
 	memset(&m, 0, sizeof(m));
@@ -585,6 +620,7 @@ show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 		json_object_object_add(o, "protocol", json_object_new_int(d->cfg.kernel_proto));
 		json_object_object_add(o, "table", json_object_new_int64(d->cfg.kernel_table));
 		json_object_object_add(o, "interface", json_object_new_string(d->cfg.ifname));
+		json_object_object_add(o, "enabled", json_object_new_boolean(1));
 	} else
 		ctl_printf(x->c, "Kernel routes of protocol %u in table %u (%s: differs from the RIB)",
 		    d->cfg.kernel_proto, d->cfg.kernel_table, "!");
@@ -617,7 +653,15 @@ show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(j, "ribGateway", missing ? json_object_new_string(gb) :
 			    w ? json_object_new_string(hgw_addr_fmt(&w->addr, wb, sizeof(wb))) : NULL);
 			json_object_object_add(j, "status", json_object_new_string(status));
-			json_object_object_add(routes, pb, j);
+			/* A prefix the kernel holds twice (another metric): the
+			 * second is keyed "PREFIX metric N", so nothing is lost. */
+			if (json_object_object_get_ex(routes, pb, NULL)) {
+				char key[HGW_ADDRSTRLEN + 24];
+
+				snprintf(key, sizeof(key), "%s metric %u", pb, r->metric);
+				json_object_object_add(routes, key, j);
+			} else
+				json_object_object_add(routes, pb, j);
 		} else
 			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s", strcmp(status, "ok") ? '!' : ' ',
 			    pb, missing ? "-" : gb, r->metric, strcmp(status, "ok") == 0 ? "" :
@@ -648,9 +692,23 @@ show_running(struct cmd_ctx *x, const struct cmd_args *a)
 	fclose(f);
 	{
 		char *line, *save = NULL;
+		json_object *o = NULL, *lines = NULL;
 
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			ctl_line(x->c, CTL_DATA, line);
+		if (cmd_arg(a, "json")) {
+			o = json_object_new_object();
+			lines = json_object_new_array();
+		}
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (lines)
+				json_object_array_add(lines, json_object_new_string(line));
+			else
+				ctl_line(x->c, CTL_DATA, line);
+		}
+		if (o) {
+			json_object_object_add(o, "path", json_object_new_string(x->d->cfg_path));
+			json_object_object_add(o, "lines", lines);
+			ctl_json(x->c, o);
+		}
 	}
 	free(buf);
 	return CTL_OK;
@@ -659,6 +717,14 @@ show_running(struct cmd_ctx *x, const struct cmd_args *a)
 static int
 show_version(struct cmd_ctx *x, const struct cmd_args *a)
 {
+	if (cmd_arg(a, "json")) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(o, "protocolVersion", json_object_new_int(HGW_PROTO_VERSION));
+		ctl_json(x->c, o);
+		return CTL_OK;
+	}
 	ctl_printf(x->c, "hgwd %s, protocol version %d", PACKAGE_VERSION, HGW_PROTO_VERSION);
 	return CTL_OK;
 }
@@ -676,8 +742,9 @@ const struct cmd_def cmd_show_defs[] = {
 	  show_routes, 0 },
 	{ CMD_MODE_ALL, "show fib [json]",
 	  S "The kernel's routes of our protocol, against the RIB\nJSON output", show_fib, 0 },
-	{ CMD_MODE_ALL, "show running-config", S "The configuration in effect", show_running, 0 },
-	{ CMD_MODE_ALL, "show version", S "Software version", show_version, 0 },
+	{ CMD_MODE_ALL, "show running-config [json]", S "The configuration in effect\nJSON output",
+	  show_running, 0 },
+	{ CMD_MODE_ALL, "show version [json]", S "Software version\nJSON output", show_version, 0 },
 };
 
 const size_t cmd_show_ndefs = sizeof(cmd_show_defs) / sizeof(cmd_show_defs[0]);

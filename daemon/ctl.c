@@ -22,6 +22,10 @@
 #include "hgwd.h"
 #include "log.h"
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
 #define CTL_LOWAT	(64 * 1024)	/* refill below this */
 #define CTL_HIWAT	(256 * 1024)	/* stop generating above this */
 #define CTL_MAX_LINE	4096
@@ -225,6 +229,26 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_free(arg);
 }
 
+/* Root, the daemon's own user, or a member of the socket file's group, by
+ * primary or supplementary group (SO_PEERGROUPS), may run everything. */
+static int
+privileged(struct ctl *ctl, int fd, const struct ucred *cred)
+{
+	gid_t groups[256];
+	socklen_t glen = sizeof(groups);
+	struct stat st;
+	gid_t sock_gid = stat(ctl->path, &st) == 0 ? st.st_gid : ctl->gid;
+	size_t i;
+
+	if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == sock_gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		for (i = 0; i < glen / sizeof(groups[0]); i++)
+			if (groups[i] == sock_gid)
+				return 1;
+	return 0;
+}
+
 static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
     void *arg)
@@ -251,7 +275,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	c->ctl = ctl;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
-	c->priv = cred.uid == 0 || cred.uid == geteuid() || cred.gid == ctl->gid;
+	c->priv = privileged(ctl, fd, &cred);
 	c->mode = CMD_MODE_VIEW;
 	c->bev = bufferevent_socket_new(ctl->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {

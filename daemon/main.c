@@ -315,6 +315,8 @@ int
 hgwd_write_config(struct hgwd *d, char *err, size_t errlen)
 {
 	char tmp[4096], bak[4096];
+	struct stat st;
+	mode_t mode = stat(d->cfg_path, &st) == 0 ? st.st_mode & 07777 : 0644;
 	FILE *f;
 	int fd;
 
@@ -323,7 +325,8 @@ hgwd_write_config(struct hgwd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "path too long");
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    fchmod(fd, mode) < 0 ||
 	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)

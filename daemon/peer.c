@@ -430,7 +430,8 @@ session_detach(struct session *s, int keep_paths)
 			p->giveup_at_ms = now_ms() + members_giveup_ms(d);
 		p->eor_received = 0;
 		p->down_since_ms = now_ms();
-		p->flaps++;
+		if (!keep_paths)
+			p->flaps++;	/* a replacement is no flap */
 		free(p->ubuf);
 		p->ubuf = NULL;
 		if (keep_paths) {
@@ -475,13 +476,17 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 		/* A failure that repeats on every retry is logged once. */
 		if (s->state != HGW_ST_CONNECT &&
 		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)) {
-			if (was_est || strcmp(p->last_error, why) != 0)
+			if (was_est || (strcmp(p->last_error, why) != 0 &&
+			    (p->est == NULL || p->est == s)))
 				log_info("peer %s: session %s: %s", p->name,
 				    was_est ? "down" : "closed", why);
 			else
 				log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, why);
 		}
-		if (code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)
+		/* A second connection that goes while another is established
+		 * (a collision, a replacement) is no error of the peer's. */
+		if ((code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION) &&
+		    (p->est == NULL || p->est == s))
 			set_error(p, "%s", why);
 		session_detach(s, 0);
 		if (peer_nsessions(p) == 0 && p->est == NULL) {

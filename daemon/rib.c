@@ -6,6 +6,9 @@
 
 #include "log.h"
 
+static void debug_change(const struct rib_entry *e, const char *what, uint32_t origin,
+    const struct hgw_addr *gw);
+
 #define RIB_MIN_SLOTS	1024
 #define NH_MIN_SLOTS	64
 
@@ -445,7 +448,27 @@ rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 	insert_sorted(e, p);
 	update_conflict(r, e);
 	rib_mark_dirty(r, e);
+	debug_change(e, added ? "new" : "changed", origin, gw);
 	return added;
+}
+
+/* debug rib: one line per change, with the best path after it. */
+static void
+debug_change(const struct rib_entry *e, const char *what, uint32_t origin,
+    const struct hgw_addr *gw)
+{
+	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], ob[16], bb[16], bg[HGW_ADDRSTRLEN];
+	const struct rib_path *b = e->paths;
+
+	if (!log_debug_on(LOG_CAT_RIB))
+		return;
+	log_debug(LOG_CAT_RIB, "rib: %s: %s path from node %s%s%s; best: %s%s%s%s",
+	    hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)), what,
+	    hgw_nodeid_fmt(origin, ob, sizeof(ob)), gw ? " via " : "",
+	    gw ? hgw_addr_fmt(gw, gb, sizeof(gb)) : "",
+	    b ? (b->peer ? "node " : "our own network, node ") : "none",
+	    b ? hgw_nodeid_fmt(b->origin, bb, sizeof(bb)) : "",
+	    b ? " via " : "", b ? hgw_addr_fmt(&b->nh->addr, bg, sizeof(bg)) : "");
 }
 
 static void
@@ -474,6 +497,7 @@ rib_withdraw(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 	free_path(r, p);
 	update_conflict(r, e);
 	rib_mark_dirty(r, e);
+	debug_change(e, "withdrawn", origin, NULL);
 	return 1;
 }
 
@@ -504,6 +528,7 @@ rib_drop_peer(struct rib *r, struct peer *peer, int stale_only)
 		if (changed) {
 			update_conflict(r, e);
 			rib_mark_dirty(r, e);
+			debug_change(e, "dropped (peer gone)", 0, NULL);
 		}
 	}
 	return n;

@@ -10,13 +10,21 @@
   error at teardown.
 * A failing test gets each host's state (routes, peers) and daemon log
   appended to its report.
+* ``open_workdir``: a lab working directory every user may traverse (mode
+  0711, under /tmp), for tests that run hgwsh as a non-root user: pytest's
+  own tmp_path lies under a 0700 directory, so such a user could not reach
+  the control socket there. The labs in it are cleaned up, then it is
+  removed (kept, and its path printed, when a daemon problem was found).
 * Each test runs under a SIGALRM deadline ($HGW_LAB_TEST_TIMEOUT, default 120 s,
   or ``@pytest.mark.timeout_s(N)``); SIGTERM/SIGHUP to the runner become
   KeyboardInterrupt so fixtures and the atexit hook still clean up.
 """
 
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -84,6 +92,29 @@ def make_lab(request, tmp_path):
                 logs = "\n".join(f"----- {t} -----\n{x}" for lab in labs
                                  for t, x in lab.failure_report() if t.startswith("hgwd"))
                 pytest.fail(msg + "\n" + logs, pytrace=False)
+
+
+@pytest.fixture
+def open_workdir(request, make_lab):
+    """A directory for ``make_lab(n, workdir=open_workdir / "lab")`` that non-root users can traverse.
+
+    Depends on make_lab, so it is torn down first: it cleans up the labs that
+    live in it (make_lab's teardown then only reports their problems) and
+    removes it.
+    """
+    d = Path(tempfile.mkdtemp(prefix="hgwlab-open-", dir="/tmp"))
+    d.chmod(0o711)
+    try:
+        yield d
+    finally:
+        problems = []
+        for lab in getattr(request.node, "_hgw_labs", []):
+            if d in Path(lab.workdir).parents or Path(lab.workdir) == d:
+                problems += lab.cleanup()
+        if problems:
+            print(f"open_workdir: keeping {d} for the daemon logs")
+        else:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)
