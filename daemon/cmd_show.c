@@ -126,6 +126,17 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 		json_object_object_add(kern, "overruns", json_object_new_int64((int64_t)ks->overruns));
 		json_object_object_add(o, "kernel", kern);
 		json_object_object_add(o, "initialSyncDone", json_object_new_boolean(fib_sync_done(d->fib)));
+		{
+			json_object *lim = json_object_new_object();
+
+			json_object_object_add(lim, "maxFrame", json_object_new_int(HGW_MAX_FRAME));
+			json_object_object_add(lim, "handshakes", json_object_new_int(d->pending_max));
+			json_object_object_add(lim, "acceptsPerSecond", json_object_new_int(PEER_ACCEPT_RATE));
+			json_object_object_add(lim, "acceptBurst", json_object_new_int(PEER_ACCEPT_BURST));
+			json_object_object_add(lim, "outputBytes", json_object_new_int(PEER_OUTPUT_MAX));
+			json_object_object_add(lim, "connectionsRefused", json_object_new_int64((int64_t)d->refused));
+			json_object_object_add(o, "limits", lim);
+		}
 		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
 		ctl_json(x->c, o);
 		return CTL_OK;
@@ -150,6 +161,9 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	else
 		ctl_printf(x->c, "Kernel: off");
 	ctl_printf(x->c, "Initial sync: %s", fib_sync_done(d->fib) ? "done" : "in progress");
+	ctl_printf(x->c, "Limits: %d handshakes at once, %d accepts/s (bursts of %d), %d bytes of output a peer; %llu connections refused",
+	    d->pending_max, PEER_ACCEPT_RATE, PEER_ACCEPT_BURST, PEER_OUTPUT_MAX,
+	    (unsigned long long)d->refused);
 	return CTL_OK;
 }
 

@@ -310,8 +310,9 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 			rib_release(&d->rib, e);
 			continue;
 		}
-		if (want == NULL && e->paths == NULL && !f->sync_done)
-			continue;	/* kept until the initial sync is over */
+		if (want == NULL && e->paths == NULL && !f->sync_done &&
+		    !(e->flags & RIB_E_OURS))
+			continue;	/* left from before the start: kept until the sync is over */
 		e->flags |= RIB_E_PENDING;
 		memset(&f->ops[nops], 0, sizeof(f->ops[nops]));
 		f->ops[nops].del = want == NULL;
@@ -330,8 +331,10 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		e->flags &= ~RIB_E_PENDING;
 		if (op->err == 0 || (op->del && (op->err == ESRCH || op->err == ENOENT))) {
 			set_fib_nh(d, e, op->del ? NULL : &op->gw);
-			if (!op->del)
+			if (!op->del) {
 				e->fib_err = FIB_ERR_NONE;
+				e->flags |= RIB_E_OURS;
+			}
 			if (log_debug_on(LOG_CAT_KERNEL))
 				log_debug(LOG_CAT_KERNEL, "kernel: %s %s", op->del ? "deleted" : "installed",
 				    hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)));

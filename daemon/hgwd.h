@@ -41,12 +41,20 @@ struct hgwd {
 	struct peer_list peers;
 	struct evconnlistener *listeners[2];	/* IPv4, IPv6 */
 	uint16_t listen_port;
+	struct event *listen_resume_ev;	/* accept paused after an error */
 	uint32_t backoff_seed;
 
 	struct tls *tls;		/* NULL: plain TCP */
 	int npending;			/* inbound sessions before HELLO */
 	double accept_tokens;
 	uint64_t accept_last_ms, refused, refused_logged_ms;
+	int pending_max;		/* handshakes at once: below the fd limit */
+	struct recent_err {		/* repeats of one failure from one address */
+		struct hgw_addr addr;	/* are logged once a minute at most */
+		char text[96];
+		uint64_t at_ms;
+	} recent[32];
+	unsigned nrecent;
 
 	struct leases *leases;
 	struct members *members;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,6 +372,25 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/* Take the hard limit of file descriptors, and keep the connections allowed
+ * in their handshake well below it. */
+static void
+raise_fd_limit(struct hgwd *d)
+{
+	struct rlimit rl;
+
+	d->pending_max = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)d->pending_max > rl.rlim_cur / 4)
+		d->pending_max = (int)(rl.rlim_cur / 4);
+}
+
 static void
 daemonize(void)
 {
@@ -471,6 +491,7 @@ main(int argc, char **argv)
 		log_info("the mesh is authenticated: TLS 1.3 with %s",
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
 	d.accept_tokens = 1000;
+	raise_fd_limit(&d);
 	d.accept_last_ms = now_ms();
 	for (i = 0; i < d.cfg.nnetworks; i++)
 		add_local(&d, &d.cfg.networks[i]);

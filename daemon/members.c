@@ -68,12 +68,16 @@ members_peer_up(struct hgwd *d, struct peer *p)
 	size_t n = 0, cap = 0;
 	struct peer *q;
 
+	/* Only nodes that speak MEMBERS are members: a scripted client or a
+	 * load generator is never advertised to the cluster. */
 	member_of(p, HGW_MEMBER_UP, &m);
 	TAILQ_FOREACH(q, &d->peers, entry) {
 		if (q == p || q->est == NULL)
 			continue;
-		send_to(q, &m, 1);
-		if (grow_array((void **)&all, &cap, n + 1, sizeof(*all)) == 0)
+		if (peer_has_cap(p, HGW_CAP_MEMBERS))
+			send_to(q, &m, 1);
+		if (peer_has_cap(q, HGW_CAP_MEMBERS) &&
+		    grow_array((void **)&all, &cap, n + 1, sizeof(*all)) == 0)
 			member_of(q, HGW_MEMBER_UP, &all[n++]);
 	}
 	send_to(p, all, n);
@@ -86,7 +90,7 @@ members_peer_down(struct hgwd *d, struct peer *p)
 	struct hgw_member m;
 	struct peer *q;
 
-	if (p->node_id == 0)
+	if (p->node_id == 0 || !p->member)
 		return;
 	member_of(p, HGW_MEMBER_DOWN, &m);
 	TAILQ_FOREACH(q, &d->peers, entry)

@@ -27,10 +27,10 @@
 #define BACKOFF_MAX_MS	10000
 #define CLOSE_LINGER_MS	1000	/* time a closing session gets to flush its NOTIFY */
 #define READ_MAX	(256 * 1024)
-#define OUTPUT_MAX	(8 * 1024 * 1024)	/* queued for one peer before it is dropped */
-#define PENDING_MAX	1024	/* inbound connections not yet past HELLO */
-#define ACCEPT_RATE	500	/* accepts per second, sustained ... */
-#define ACCEPT_BURST	1000	/* ... and in a burst: a 1000-node cluster restarting */
+#define OUTPUT_MAX	PEER_OUTPUT_MAX
+
+#define ACCEPT_RATE	PEER_ACCEPT_RATE
+#define ACCEPT_BURST	PEER_ACCEPT_BURST
 #define MAXPFX_HOLDOFF_MS 30000	/* a peer over max-prefixes waits this long */
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -129,6 +129,32 @@ peer_nsessions(const struct peer *p)
 	for (i = 0; i < PEER_MAX_SESSIONS; i++)
 		n += p->sess[i] != NULL;
 	return n;
+}
+
+/* Should a failure of p be logged at info? Once per distinct text on a
+ * peer, and once a minute per address and text for peers that come and go
+ * (a stranger retrying with a wrong key is not a log flood). */
+static int
+worth_logging(struct peer *p, const char *text)
+{
+	struct hgwd *d = p->d;
+	uint64_t now = now_ms();
+	unsigned i, n = d->nrecent < 32 ? d->nrecent : 32;
+
+	if (strcmp(p->last_error, text) == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct recent_err *r = &d->recent[i];
+
+		if (hgw_addr_cmp(&r->addr, &p->addr) == 0 && strncmp(r->text, text,
+		    sizeof(r->text) - 1) == 0 && now - r->at_ms < 60000)
+			return 0;
+	}
+	i = d->nrecent++ % 32;
+	d->recent[i].addr = p->addr;
+	snprintf(d->recent[i].text, sizeof(d->recent[i].text), "%s", text);
+	d->recent[i].at_ms = now;
+	return 1;
 }
 
 static void
@@ -430,8 +456,8 @@ session_detach(struct session *s, int keep_paths)
 			p->giveup_at_ms = now_ms() + members_giveup_ms(d);
 		p->eor_received = 0;
 		p->down_since_ms = now_ms();
-		if (!keep_paths)
-			p->flaps++;	/* a replacement is no flap */
+		if (!keep_paths && s->confirmed)
+			p->flaps++;	/* a replacement is no flap, nor a HELLO refused */
 		free(p->ubuf);
 		p->ubuf = NULL;
 		if (keep_paths) {
@@ -476,10 +502,10 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 		/* A failure that repeats on every retry is logged once. */
 		if (s->state != HGW_ST_CONNECT &&
 		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)) {
-			if (was_est || (strcmp(p->last_error, why) != 0 &&
-			    (p->est == NULL || p->est == s)))
+			if ((was_est && s->confirmed) ||
+			    ((p->est == NULL || p->est == s) && worth_logging(p, why)))
 				log_info("peer %s: session %s: %s", p->name,
-				    was_est ? "down" : "closed", why);
+				    was_est && s->confirmed ? "down" : "closed", why);
 			else
 				log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, why);
 		}
@@ -492,7 +518,10 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 		if (peer_nsessions(p) == 0 && p->est == NULL) {
 			if (p->configured || (p->learned && !p->left_cleanly && !p->d->stopping))
 				peer_schedule_connect(p, 0);
-			else if (!p->d->stopping) {
+			else if (!p->d->stopping && p->maxpfx_until_ms > now_ms()) {
+				/* Kept, idle, to hold its hold-off; peer_retry frees it. */
+				timer_ms(p->retry_ev, (uint32_t)(p->maxpfx_until_ms - now_ms()));
+			} else if (!p->d->stopping) {
 				if (p->member && p->left_cleanly)
 					log_info("member %s left: forgotten", p->name);
 				peer_free(p);
@@ -582,7 +611,6 @@ session_establish(struct session *s)
 	snprintf(p->hostname, sizeof(p->hostname), "%s", s->hello.hostname);
 	p->up_since_ms = s->established_ms;
 	p->eor_received = 0;
-	p->last_error[0] = '\0';
 	event_del(p->retry_ev);
 	timer_ms(s->hold_ev, s->hold_ms);
 	{
@@ -590,11 +618,8 @@ session_establish(struct session *s)
 
 		event_add(s->ka_ev, &tv);
 	}
-	log_info("peer %s: established (node %s%s%s, %s, hold %u ms, keepalive %u ms)%s",
-	    p->name, hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)),
-	    p->hostname[0] ? ", host " : "", p->hostname,
-	    s->outbound ? "outbound" : "inbound", s->hold_ms, s->ka_ms,
-	    replaced ? ", replacing the previous session" : "");
+	s->replaced = replaced;
+	(void)nb;
 	if (p->ubuf == NULL && (p->ubuf = malloc(HGW_MAX_FRAME)) == NULL) {
 		session_close(s, HGW_ERR_CEASE, HGW_CEASE_RESOURCES, "out of memory");
 		return -1;
@@ -765,6 +790,25 @@ handle_eor(struct session *s)
 	fib_peer_eor(d->fib);
 }
 
+/* The first frame after HELLO shows the peer took our HELLO: only now is the
+ * session worth a log line (a peer that refuses our HELLO never gets here). */
+static void
+session_confirm(struct session *s)
+{
+	struct peer *p = s->peer;
+	char nb[16];
+
+	if (s->confirmed || s->state != HGW_ST_ESTABLISHED)
+		return;
+	s->confirmed = 1;
+	p->last_error[0] = '\0';
+	log_info("peer %s: established (node %s%s%s, %s, hold %u ms, keepalive %u ms)%s",
+	    p->name, hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)),
+	    p->hostname[0] ? ", host " : "", p->hostname,
+	    s->outbound ? "outbound" : "inbound", s->hold_ms, s->ka_ms,
+	    s->replaced ? ", replacing the previous session" : "");
+}
+
 /* Runs one event through the state machine; returns -1 when s is gone. */
 static int
 session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
@@ -808,6 +852,8 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 	}
 	if (o.actions & HGW_ACT_RESET_HOLD)
 		timer_ms(s->hold_ev, s->state == HGW_ST_ESTABLISHED ? s->hold_ms : s->d->cfg.hold_ms);
+	if (ev != HGW_EV_RX_HELLO)
+		session_confirm(s);
 	if (o.actions & HGW_ACT_ESTABLISH)
 		return session_establish(s);
 	s->state = o.next;
@@ -821,6 +867,18 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 		else if (ev == HGW_EV_RX_EOR)
 			handle_eor(s);
 	}
+	return 0;
+}
+
+/* Is node id in use by an established session of another peer? */
+static int
+node_id_taken(struct hgwd *d, const struct peer *self, uint32_t id)
+{
+	const struct peer *q;
+
+	TAILQ_FOREACH(q, &d->peers, entry)
+		if (q != self && q->est != NULL && q->node_id == id)
+			return 1;
 	return 0;
 }
 
@@ -842,6 +900,14 @@ session_frame(struct session *s, const struct hgw_hdr *h, const uint8_t *body, s
 		    err.text, sizeof(err.text)) < 0) {
 			err.code = HGW_ERR_HELLO;
 			err.subcode = HGW_HELLO_BAD_NODE_ID;
+			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
+		}
+		if (node_id_taken(s->d, p, s->hello.node_id)) {
+			err.code = HGW_ERR_HELLO;
+			err.subcode = HGW_HELLO_DUP_NODE_ID;
+			snprintf(err.text, sizeof(err.text), "node id %u.%u.%u.%u is in use by another established peer",
+			    s->hello.node_id >> 24, (s->hello.node_id >> 16) & 0xff,
+			    (s->hello.node_id >> 8) & 0xff, s->hello.node_id & 0xff);
 			return session_step(s, HGW_EV_RX_MALFORMED, &err, NULL, 0);
 		}
 		if (s->hello.node_id == s->d->node_id) {
@@ -958,7 +1024,7 @@ session_event(struct bufferevent *bev, short what, void *arg)
 			snprintf(err.text, sizeof(err.text), "connect to port %u: %s", p->port,
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		/* Said once; the retries that fail the same way only in debug. */
-		if (strcmp(p->last_error, err.text) != 0)
+		if (worth_logging(p, err.text))
 			log_info("peer %s: %s%s", p->name, err.text,
 			    p->configured ? "; retrying with back-off" : "");
 		else
@@ -968,7 +1034,9 @@ session_event(struct bufferevent *bev, short what, void *arg)
 		session_close(s, 0, 0, "%s", err.text);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (s->d->tls != NULL && tls_last_error(bev, err.text, sizeof(err.text)) != NULL)
+		;	/* an alert after our side of the handshake: say what it was */
+	else if (what & BEV_EVENT_EOF)
 		snprintf(err.text, sizeof(err.text), "connection closed by peer");
 	else
 		snprintf(err.text, sizeof(err.text), "connection error: %s",
@@ -1072,6 +1140,11 @@ peer_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *p = arg;
 
+	if (!p->configured && !p->learned && peer_nsessions(p) == 0 && p->est == NULL &&
+	    p->maxpfx_until_ms <= now_ms() && !p->d->stopping) {
+		peer_free(p);	/* a dynamic peer's hold-off is over */
+		return;
+	}
 	if ((!p->configured && !p->learned) || p->est != NULL || has_outbound(p) ||
 	    p->d->stopping)
 		return;
@@ -1191,10 +1264,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	if (d->accept_tokens > ACCEPT_BURST)
 		d->accept_tokens = ACCEPT_BURST;
 	d->accept_last_ms = now;
-	if (d->accept_tokens < 1.0 || d->npending >= PENDING_MAX) {
+	if (d->accept_tokens < 1.0 || d->npending >= d->pending_max) {
 		d->refused++;
 		if (d->refused_logged_ms + 1000 <= now) {
-			log_warnx("refused a connection from %s: %s", ab, d->npending >= PENDING_MAX ?
+			log_warnx("refused a connection from %s: %s", ab, d->npending >= d->pending_max ?
 			    "too many connections still in their handshake" : "too many connections per second");
 			d->refused_logged_ms = now;
 		}
@@ -1231,6 +1304,34 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	session_up(s);
 }
 
+static void
+listen_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (d->listeners[i] != NULL)
+			evconnlistener_enable(d->listeners[i]);
+}
+
+/* accept() failed (out of file descriptors, most likely): pause listening
+ * for a second instead of retrying in a loop. */
+static void
+on_listen_error(struct evconnlistener *l, void *arg)
+{
+	struct hgwd *d = arg;
+	struct timeval tv = { 1, 0 };
+
+	log_warnx("accept: %s; not accepting for 1 s",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	evconnlistener_disable(l);
+	if (d->listen_resume_ev == NULL)
+		d->listen_resume_ev = evtimer_new(d->base, listen_resume, d);
+	if (d->listen_resume_ev != NULL)
+		evtimer_add(d->listen_resume_ev, &tv);
+}
+
 static int
 listen_one(struct hgwd *d, int family, uint16_t port)
 {
@@ -1259,6 +1360,7 @@ listen_one(struct hgwd *d, int family, uint16_t port)
 		close(fd);
 		return -1;
 	}
+	evconnlistener_set_error_cb(l, on_listen_error);
 	d->listeners[family == AF_INET ? 0 : 1] = l;
 	return 0;
 }
@@ -1282,6 +1384,10 @@ peers_unlisten(struct hgwd *d)
 {
 	int i;
 
+	if (d->listen_resume_ev != NULL) {
+		event_free(d->listen_resume_ev);
+		d->listen_resume_ev = NULL;
+	}
 	for (i = 0; i < 2; i++)
 		if (d->listeners[i] != NULL) {
 			evconnlistener_free(d->listeners[i]);

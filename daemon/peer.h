@@ -16,6 +16,9 @@ struct bufferevent;
 struct event;
 
 #define PEER_MAX_SESSIONS 3
+#define PEER_OUTPUT_MAX		(8 * 1024 * 1024)	/* queued for a peer before it is dropped */
+#define PEER_ACCEPT_RATE	500	/* accepts per second, sustained ... */
+#define PEER_ACCEPT_BURST	1000	/* ... and in a burst: a 1000-node cluster restarting */
 
 struct session {
 	struct peer *peer;		/* NULL once detached and closing */
@@ -30,6 +33,8 @@ struct session {
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs after detaching */
 	int overflow;			/* too much output queued: closing */
 	int pending;			/* counted in hgwd.npending */
+	int confirmed;			/* a frame after HELLO came: the peer took our HELLO */
+	int replaced;			/* it replaced an older session of the peer */
 	int rx_type;			/* type of the frame being applied */
 };
 

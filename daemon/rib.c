@@ -6,6 +6,7 @@
 
 #include "log.h"
 
+static int incumbent(const struct rib_entry *e, uint32_t origin, uint32_t now_ds);
 static void debug_change(const struct rib_entry *e, const char *what, uint32_t origin,
     const struct hgw_addr *gw);
 
@@ -356,6 +357,9 @@ path_cmp(const struct rib_path *a, const struct rib_path *b)
 	/* Our own networks are never replaced by learned ones. */
 	if (al != bl)
 		return al ? -1 : 1;
+	/* A claim that held the prefix first is not displaced by a newcomer. */
+	if ((a->flags & RIB_PATH_CONTENDER) != (b->flags & RIB_PATH_CONTENDER))
+		return (a->flags & RIB_PATH_CONTENDER) ? 1 : -1;
 	/* The same choice on every host: lowest origin, then lowest gateway. */
 	if (a->origin != b->origin)
 		return a->origin < b->origin ? -1 : 1;
@@ -444,7 +448,9 @@ rib_announce(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 		added = 1;
 	}
 	p->nh = nh;
-	p->flags = 0;
+	p->flags &= RIB_PATH_CONTENDER;		/* a refresh clears stale, not contention */
+	if (added && peer != NULL && incumbent(e, origin, now_ds))
+		p->flags |= RIB_PATH_CONTENDER;
 	insert_sorted(e, p);
 	update_conflict(r, e);
 	rib_mark_dirty(r, e);
@@ -471,6 +477,48 @@ debug_change(const struct rib_entry *e, const char *what, uint32_t origin,
 	    b ? " via " : "", b ? hgw_addr_fmt(&b->nh->addr, bg, sizeof(bg)) : "");
 }
 
+/* Does another origin hold e with a settled claim (older than
+ * RIB_INCUMBENT_DS, not itself contending)? Then a new claim from origin
+ * contends: it is a visible conflict but never the best path while the
+ * incumbent lasts. Claims made at about the same time (both younger) are
+ * settled by the usual order, the lowest origin: the same on every host. */
+static int
+incumbent(const struct rib_entry *e, uint32_t origin, uint32_t now_ds)
+{
+	const struct rib_path *q;
+
+	for (q = e->paths; q != NULL; q = q->next)
+		if (q->peer != NULL && q->origin != origin &&
+		    !(q->flags & (RIB_PATH_CONTENDER | RIB_PATH_STALE)) &&
+		    ((now_ds - q->since_ds) & 0x3fffffffu) >= RIB_INCUMBENT_DS)
+			return 1;
+	return 0;
+}
+
+/* After a path left: with no incumbent remaining, contenders are ordinary
+ * claims again. */
+static void
+settle_contenders(struct rib_entry *e)
+{
+	struct rib_path *q, *list;
+	int any = 0, incumbents = 0;
+
+	for (q = e->paths; q != NULL; q = q->next) {
+		any |= (q->flags & RIB_PATH_CONTENDER) != 0;
+		incumbents |= q->peer != NULL && !(q->flags & RIB_PATH_CONTENDER);
+	}
+	if (!any || incumbents)
+		return;
+	list = e->paths;
+	e->paths = NULL;
+	while (list != NULL) {
+		q = list;
+		list = q->next;
+		q->flags &= ~RIB_PATH_CONTENDER;
+		insert_sorted(e, q);
+	}
+}
+
 static void
 free_path(struct rib *r, struct rib_path *p)
 {
@@ -495,6 +543,7 @@ rib_withdraw(struct rib *r, const struct hgw_prefix *pfx, struct peer *peer,
 		return 0;
 	*pp = p->next;
 	free_path(r, p);
+	settle_contenders(e);
 	update_conflict(r, e);
 	rib_mark_dirty(r, e);
 	debug_change(e, "withdrawn", origin, NULL);
@@ -526,6 +575,7 @@ rib_drop_peer(struct rib *r, struct peer *peer, int stale_only)
 				pp = &p->next;
 		}
 		if (changed) {
+			settle_contenders(e);
 			update_conflict(r, e);
 			rib_mark_dirty(r, e);
 			debug_change(e, "dropped (peer gone)", 0, NULL);

@@ -28,6 +28,9 @@ struct nexthop {
 };
 
 #define RIB_PATH_STALE	0x1u	/* left from a replaced session; swept at END-OF-RIB */
+#define RIB_PATH_CONTENDER 0x2u	/* claimed a prefix another origin held for RIB_INCUMBENT_DS:
+				 * it never displaces that claim while it lasts */
+#define RIB_INCUMBENT_DS 30	/* 3 s */
 
 struct rib_path {
 	struct rib_path *next;
@@ -42,6 +45,7 @@ struct rib_path {
 #define RIB_E_CONFLICT	0x02u	/* paths from two or more origins */
 #define RIB_E_PENDING	0x04u	/* in a kernel batch right now */
 #define RIB_E_SEEN	0x08u	/* fib.c's resync: the kernel dump had it */
+#define RIB_E_OURS	0x10u	/* installed by this run (not left from before the start) */
 
 /* fib_err: why the best path is not in the kernel. */
 #define FIB_ERR_NONE		0

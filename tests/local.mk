@@ -49,6 +49,6 @@ TESTS += tests/lab/run.sh
 EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
-	tests/lab/test_cli.py tests/lab/test_tty.py \
+	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
 	tests/lab/selftest_cases.py \
 	tests/setup.sh tests/check.sh tests/demo.sh

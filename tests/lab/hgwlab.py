@@ -190,6 +190,27 @@ def time_until(predicate, timeout: float, start: float | None = None,
     return time.monotonic() - start
 
 
+def stays_true(predicate, duration: float, interval: float = 0.1, msg: str = "condition") -> None:
+    """Poll ``predicate()`` for ``duration`` seconds; it must hold every time.
+
+    For "nothing changes any more" checks after a wait_until(): raises
+    AssertionError naming ``msg`` and the time at the first poll where the
+    predicate returned a falsy value or raised (its exception is chained).
+    """
+    start = time.monotonic()
+    while True:
+        try:
+            ok = predicate()
+        except Exception as e:  # noqa: BLE001 - reported with the failure
+            raise AssertionError(f"{msg} stopped holding after {time.monotonic() - start:.2f}s: {e}") from e
+        if not ok:
+            raise AssertionError(f"{msg} stopped holding after {time.monotonic() - start:.2f}s "
+                                 f"(value {ok!r})")
+        if time.monotonic() - start >= duration:
+            return
+        time.sleep(interval)
+
+
 def times_until_each(predicates: dict, timeout: float, start: float | None = None,
                      interval: float = 0.02, msg: str = "conditions") -> dict:
     """Poll several predicates together; return {key: seconds from start until it first held}.
@@ -656,6 +677,140 @@ class Host:
         except FileNotFoundError:
             return ""
 
+    # ---- leases, members, flannel's subnet.env ---------------------------------
+    @property
+    def lease_file(self) -> Path:
+        """Where lease_config() tells hgwd to keep this host's lease state (in the lab's workdir)."""
+        return self.lab.workdir / f"{self.name}.lease"
+
+    @property
+    def subnet_env_file(self) -> Path:
+        """Where lease_config() tells hgwd to write flannel's subnet.env (in the lab's workdir)."""
+        return self.lab.workdir / f"{self.name}.subnet.env"
+
+    def lease_config(self, cluster: str | None = "10.244.0.0/16", subnet_length: int = 24,
+                     cluster6: str | None = None, subnet_length6: int = 64, hold=None,
+                     ipmasq=False, discovery=False, startup=None) -> str:
+        """Config lines (for ``extra_config``) that make hgwd lease its container subnet(s).
+
+        ``cluster-network CLUSTER subnet-length N`` (and the IPv6 one with
+        ``cluster6``), with ``lease-file`` and ``subnet-env`` always pointing
+        into the lab's workdir (never the system defaults); optional
+        ``lease-hold HOLD`` (seconds or a string like "5s"), ``ipmasq``,
+        ``discovery multicast`` and ``timers startup STARTUP``. Combine with
+        ``networks=[]`` so no hand-written network takes the lease's place.
+        """
+        lines = []
+        if cluster:
+            lines.append(f"cluster-network {cluster} subnet-length {subnet_length}")
+        if cluster6:
+            lines.append(f"cluster-network {cluster6} subnet-length {subnet_length6}")
+        lines += [f"lease-file {self.lease_file}", f"subnet-env {self.subnet_env_file}"]
+        if hold is not None:
+            lines.append(f"lease-hold {hold if isinstance(hold, str) else f'{hold:g}'}")
+        if ipmasq:
+            lines.append("ipmasq")
+        if discovery:
+            lines.append("discovery multicast")
+        if startup is not None:
+            lines.append(f"timers startup {startup:g}")
+        return "\n".join(lines) + "\n"
+
+    def write_lease_state(self, *leases) -> None:
+        """Write this host's lease state file before hgwd starts: ``(subnet, claim_unix_ms)`` pairs.
+
+        hgwd reclaims what its state file names at start, keeping the claim
+        time: the way to make a host prefer a given subnet (and to make two
+        hosts want the same one).
+        """
+        text = "# written by the lab\n" + "".join(f"lease {ipaddress.ip_network(p)} {int(ms)}\n"
+                                                  for p, ms in leases)
+        self.lease_file.write_text(text)
+
+    def lease_state(self) -> list[tuple[str, int]]:
+        """The ``(subnet, claim_unix_ms)`` lines of this host's lease state file ([] if missing)."""
+        try:
+            text = self.lease_file.read_text()
+        except FileNotFoundError:
+            return []
+        return [(m.group(1), int(m.group(2)))
+                for m in re.finditer(r"^lease\s+(\S+)\s+(\d+)\s*$", text, re.M)]
+
+    def leases(self) -> dict:
+        """``show leases json`` (the whole object)."""
+        return self.hgwsh("show leases json")
+
+    def lease(self, family=4) -> str | None:
+        """This host's own lease of ``family`` (4 or 6) from ``show leases json``, or None."""
+        fams = self.leases()["families"]
+        return (fams.get("ipv4" if family == 4 else "ipv6") or {}).get("lease")
+
+    def lease_table(self) -> dict:
+        """``show leases json`` "leases" as {subnet: entry}; a subnet listed twice raises AssertionError."""
+        out = {}
+        for e in self.leases()["leases"]:
+            if e["subnet"] in out:
+                raise AssertionError(f"{self.name}: {e['subnet']} listed twice in show leases: "
+                                     f"{out[e['subnet']]} and {e}")
+            out[e["subnet"]] = e
+        return out
+
+    def wait_lease(self, family=4, timeout=10.0) -> str:
+        """Wait until this host holds a lease of ``family``; return it."""
+        return wait_until(lambda: self.lease(family), timeout, interval=0.05,
+                          msg=f"{self.name} to lease an IPv{family} subnet")
+
+    def members(self) -> dict:
+        """``show members json`` "members" as {address: entry} (self included, state "self")."""
+        return {m["address"]: m for m in self.hgwsh("show members json")["members"]}
+
+    def subnet_env(self) -> dict | None:
+        """This host's subnet.env as an ordered {KEY: value} dict (None if the file does not exist).
+
+        Raises AssertionError for a line that is not KEY=VALUE or a key given twice.
+        """
+        try:
+            text = self.subnet_env_file.read_text()
+        except FileNotFoundError:
+            return None
+        env = {}
+        for line in text.splitlines():
+            m = re.fullmatch(r"([A-Z0-9_]+)=(\S*)", line)
+            if not m:
+                raise AssertionError(f"{self.subnet_env_file}: not a KEY=VALUE line: {line!r}")
+            if m.group(1) in env:
+                raise AssertionError(f"{self.subnet_env_file}: {m.group(1)} given twice")
+            env[m.group(1)] = m.group(2)
+        return env
+
+    def use_subnet(self, subnet: str | None = None, subnet6: str | None = None) -> None:
+        """Move this host's container network into ``subnet`` / ``subnet6`` (a lease).
+
+        What the flannel CNI plugin would do with the lease: cbr0 gets the
+        first address of the subnet, the container the second, with its
+        default route via cbr0. The old global addresses of that family go.
+        Updates ``subnet``, ``gw_ip``, ``container_ip`` (and the IPv6 ones),
+        so ping_failures() and own_networks() follow.
+        """
+        for fam, pfx in ((4, subnet), (6, subnet6)):
+            if pfx is None:
+                continue
+            net = ipaddress.ip_network(pfx)
+            if net.version != fam:
+                raise ValueError(f"{pfx} is not an IPv{fam} prefix")
+            gw, ctr = net.network_address + 1, net.network_address + 2
+            nodad = " nodad" if fam == 6 else ""
+            # (ip -batch takes no -4/-6 per line: the flushes run on their own)
+            run(["ip", "-n", self.ns, f"-{fam}", "addr", "flush", "dev", "cbr0", "scope", "global"])
+            run(["ip", "-n", self.cns, f"-{fam}", "addr", "flush", "dev", "eth0", "scope", "global"])
+            ip_batch(self.ns, [f"addr add {gw}/{net.prefixlen} dev cbr0{nodad}"])
+            ip_batch(self.cns, [f"addr add {ctr}/{net.prefixlen} dev eth0{nodad}",
+                                f"route replace default via {gw} dev eth0"])
+            if fam == 4:
+                self.subnet, self.gw_ip, self.container_ip = str(net), str(gw), str(ctr)
+            else:
+                self.subnet6, self.gw_ip6, self.container_ip6 = str(net), str(gw), str(ctr)
+
 
 # --------------------------------------------------------------------------
 # the lab
@@ -691,8 +846,10 @@ class Lab:
         self.hosts = [Host(self, i) for i in range(n)]
         self.namespaces: list[str] = []
         self.extra_procs: list[Proc] = []
+        self.scripted: list = []  # ScriptedPeer connections opened with connect()
         self.problems: list[str] = []
         self._cleaned = False
+        self._bridges: set[str] = set()   # extra LAN bridges made by partition()
         for h in self.hosts:
             if len(str(h.sock)) > 100:
                 raise ValueError(f"socket path too long for AF_UNIX: {h.sock}")
@@ -811,6 +968,95 @@ class Lab:
         self.extra_procs.append(p)
         return p
 
+    def connect(self, src, dst, port=PORT, **kw) -> "ScriptedPeer":
+        """A ScriptedPeer from ``src`` (a Host: its host namespace, or a namespace name) to
+        ``dst`` (a Host: its LAN address, or an address); closed at cleanup at the latest."""
+        ns = src.ns if isinstance(src, Host) else src
+        addr = dst.lan_addr if isinstance(dst, Host) else dst
+        p = ScriptedPeer(ns, addr, port=port, **kw)
+        self.scripted.append(p)
+        return p
+
+    # ---- LAN partitions -----------------------------------------------------------
+    def partition(self, *groups) -> None:
+        """Split the LAN: each group of hosts gets its own bridge in the LAN namespace.
+
+        The first group (and every host in no group) stays on br0; group k
+        (k >= 1) moves to bridge brk. Hosts on different bridges cannot reach
+        each other at all (frames are not forwarded: TCP sessions go silent,
+        connects time out). heal() joins everything again.
+        """
+        cmds = []
+        for k, group in enumerate(groups):
+            br = "br0" if k == 0 else f"br{k}"
+            if k > 0 and br not in self._bridges:
+                cmds += [f"link add {br} type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
+                         f"link set {br} up"]
+                self._bridges.add(br)
+            cmds += [f"link set vh{h.index} master {br}" for h in group]
+        ip_batch(self.lan_ns, cmds)
+
+    def heal(self) -> None:
+        """Undo partition(): every host's LAN port back on br0."""
+        ip_batch(self.lan_ns, [f"link set vh{h.index} master br0" for h in self.hosts])
+
+    def check_lease_mesh(self, hosts=None, families=(4,)) -> dict:
+        """Assert ``hosts`` (default: running ones) form a full mesh over leased subnets.
+
+        For each family in ``families`` (4, 6): every host holds a lease, all
+        distinct; every host is established with every other; each host's
+        proto-77 routes are exactly the other hosts' leases via their LAN
+        address of that family; each host's ``show leases`` names every
+        lease of the group with its owner ("mine" for its own, "active" for
+        the others). Entries of hosts outside the group (reservations) are
+        allowed. Returns {host: {family: lease}}; raises AssertionError
+        saying what is missing.
+        """
+        hosts = self.running_hosts() if hosts is None else list(hosts)
+        info = {h: h.leases() for h in hosts}
+        leases, errors = {}, []
+        for h in hosts:
+            fams = info[h]["families"]
+            leases[h] = {f: (fams.get("ipv4" if f == 4 else "ipv6") or {}).get("lease") for f in families}
+            for f, l in leases[h].items():
+                if l is None:
+                    errors.append(f"{h.name} has no IPv{f} lease")
+        if errors:
+            raise AssertionError("; ".join(errors))
+        for f in families:
+            owners = collections.defaultdict(list)
+            for h in hosts:
+                owners[leases[h][f]].append(h.name)
+            dup = {l: o for l, o in owners.items() if len(o) > 1}
+            if dup:
+                raise AssertionError(f"IPv{f} leases not distinct: {dup}")
+        for h in hosts:
+            peers = h.peers()
+            for o in hosts:
+                if o is not h and peers.get(o.lan_addr, {}).get("state") != "established":
+                    errors.append(f"{h.name} -> {o.name}: {peers.get(o.lan_addr, {}).get('state')}")
+            exp = {route(leases[o][f], o.lan_ip if f == 4 else o.lan_ip6)
+                   for o in hosts if o is not h for f in families}
+            got = h.route_set()
+            if got != exp:
+                errors.append(f"{h.name} routes: missing {sorted(exp - got)} unexpected {sorted(got - exp)}")
+            table = {e["subnet"]: e for e in info[h]["leases"]}
+            for o in hosts:
+                for f in families:
+                    e = table.get(leases[o][f])
+                    want = "mine" if o is h else "active"
+                    if e is None or e["owner"] != o.node_id or e["state"] != want:
+                        errors.append(f"{h.name}'s show leases: {leases[o][f]} is {e}, "
+                                      f"want owner {o.node_id} state {want}")
+        if errors:
+            raise AssertionError("lease mesh incomplete:\n  " + "\n  ".join(errors))
+        return leases
+
+    def wait_lease_mesh(self, hosts=None, families=(4,), timeout=15.0) -> dict:
+        """Wait until check_lease_mesh(hosts, families) holds; return {host: {family: lease}}."""
+        return wait_until(lambda: self.check_lease_mesh(hosts, families), timeout, interval=0.2,
+                          msg="a full mesh over leased subnets")
+
     # ---- expectations -----------------------------------------------------------
     def expected_routes(self, h: Host, up=None) -> set:
         """Routes ``h`` should have when the hosts in ``up`` (default: running ones) run default configs.
@@ -924,7 +1170,10 @@ class Lab:
                 except Exception as e:  # noqa: BLE001
                     lines.append(f"ip route failed: {e}")
             if h.running:
-                for cmd in ("show peers json", "show routes json"):
+                cmds = ["show peers json", "show routes json"]
+                if re.search(r"^\s*(cluster-network|discovery)", h.config_text or "", re.M):
+                    cmds += ["show leases", "show members"]  # the lease/membership tests
+                for cmd in cmds:
                     try:
                         cp = h.hgwsh_raw(cmd, timeout=2)
                         lines.append(f"hgwsh {cmd} (rc {cp.returncode}):\n{cp.stdout.rstrip()}{cp.stderr.rstrip()}")
@@ -981,6 +1230,8 @@ class Lab:
                         problems.append(f"hgwd on {h.name} did not exit within 3 s of SIGTERM at teardown")
                     elif rc != 0:
                         problems.append(f"hgwd on {h.name} exited with status {rc} on SIGTERM at teardown")
+            for sp in self.scripted:
+                sp.close()
             for h in self.hosts:
                 for d in h.history:
                     d.reap()
@@ -1133,3 +1384,588 @@ def raw_exchange(ns: str, host: str, payload: bytes, port=PORT, timeout=3.0) -> 
     res["data"] = bytes.fromhex(res["data"])
     res["frames"], res["rest"] = parse_frames(res["data"])
     return res
+
+
+# --------------------------------------------------------------------------
+# message encoders for a scripted peer (proto/PROTOCOL.md)
+# --------------------------------------------------------------------------
+
+MSG_HELLO, MSG_KEEPALIVE, MSG_UPDATE, MSG_EOR, MSG_NOTIFY = 1, 2, 3, 4, 5
+CAP_IPV4, CAP_IPV6 = 0x1, 0x2
+UPD_ANNOUNCE, UPD_WITHDRAW = 1, 2
+
+
+def node_id_bytes(node_id) -> bytes:
+    """A node id (dotted quad or int) as its 4 wire bytes."""
+    if isinstance(node_id, int):
+        return node_id.to_bytes(4, "big")
+    return ipaddress.IPv4Address(node_id).packed
+
+
+def addr_bytes(addr) -> bytes:
+    """An address as written in HELLO: family byte (4 or 6), then the address."""
+    a = ipaddress.ip_address(addr)
+    return bytes([a.version]) + a.packed
+
+
+def hello_body(node_id, hold_ms=3000, keepalive_ms=1000, caps=CAP_IPV4, listen_port=PORT,
+               addrs=(), hostname="") -> bytes:
+    """HELLO body: node id, hold, keepalive, caps (u32 each), listen port (u16), address count,
+    hostname length (u8 each), the addresses (family byte + bytes), the hostname."""
+    host = hostname.encode()
+    return (node_id_bytes(node_id) + hold_ms.to_bytes(4, "big") + keepalive_ms.to_bytes(4, "big")
+            + caps.to_bytes(4, "big") + listen_port.to_bytes(2, "big")
+            + bytes([len(addrs), len(host)]) + b"".join(addr_bytes(a) for a in addrs) + host)
+
+
+def hello(node_id, **kw) -> bytes:
+    """A whole HELLO frame (keywords as for hello_body)."""
+    return frame(MSG_HELLO, hello_body(node_id, **kw))
+
+
+def parse_hello(body: bytes) -> dict:
+    """Decode a HELLO body (ValueError if it does not follow PROTOCOL.md)."""
+    if len(body) < 20:
+        raise ValueError(f"HELLO body of {len(body)} bytes")
+    d = {"node_id": str(ipaddress.IPv4Address(body[0:4])),
+         "hold_ms": int.from_bytes(body[4:8], "big"),
+         "keepalive_ms": int.from_bytes(body[8:12], "big"),
+         "caps": int.from_bytes(body[12:16], "big"),
+         "listen_port": int.from_bytes(body[16:18], "big"), "addrs": []}
+    naddrs, hlen, off = body[18], body[19], 20
+    for _ in range(naddrs):
+        fam = body[off]
+        n = {4: 4, 6: 16}.get(fam)
+        if n is None or off + 1 + n > len(body):
+            raise ValueError(f"bad address family {fam} in HELLO")
+        d["addrs"].append(str(ipaddress.ip_address(body[off + 1:off + 1 + n])))
+        off += 1 + n
+    if off + hlen != len(body):
+        raise ValueError("HELLO body does not end after the hostname")
+    d["hostname"] = body[off:].decode(errors="replace")
+    return d
+
+
+def prefix_bytes(prefix, plen=None) -> bytes:
+    """One UPDATE prefix: length byte, then ceil(length/8) address bytes.
+
+    ``prefix`` keeps its host bits ("192.168.60.1/24" is sent as written);
+    ``plen`` overrides the length (e.g. 33, beyond the family, for malformed tests).
+    """
+    iface = ipaddress.ip_interface(prefix)
+    n = iface.network.prefixlen if plen is None else plen
+    raw = iface.ip.packed + bytes(32)
+    return bytes([n]) + raw[:(n + 7) // 8]
+
+
+def update_section(kind, origin, prefixes, gateway=None, family=None, count=None) -> bytes:
+    """One UPDATE section: kind, family, count, origin, gateway (announce only), prefixes.
+
+    ``prefixes`` are strings (see prefix_bytes) or already encoded bytes;
+    ``family`` defaults to the first prefix's, ``count`` to their number
+    (both can be forced to wrong values for malformed tests).
+    """
+    prefixes = list(prefixes)
+    if family is None:
+        first = prefixes[0] if prefixes else None
+        if isinstance(first, str):
+            family = ipaddress.ip_interface(first).version
+        elif gateway is not None:
+            family = ipaddress.ip_address(gateway).version
+        else:
+            raise ValueError("update_section: give family= for encoded or no prefixes")
+    if count is None:
+        count = len(prefixes)
+    out = bytes([kind, family]) + count.to_bytes(2, "big") + node_id_bytes(origin)
+    if kind == UPD_ANNOUNCE and gateway is not None:
+        out += ipaddress.ip_address(gateway).packed
+    return out + b"".join(p if isinstance(p, bytes) else prefix_bytes(p) for p in prefixes)
+
+
+def announce(origin, gateway, prefixes) -> bytes:
+    """An UPDATE frame announcing ``prefixes`` (one family) from ``origin`` via ``gateway``."""
+    return frame(MSG_UPDATE, update_section(UPD_ANNOUNCE, origin, prefixes, gateway))
+
+
+def withdraw(origin, prefixes) -> bytes:
+    """An UPDATE frame withdrawing ``prefixes`` (one family) of ``origin``."""
+    return frame(MSG_UPDATE, update_section(UPD_WITHDRAW, origin, prefixes))
+
+
+def keepalive() -> bytes:
+    """A KEEPALIVE frame."""
+    return frame(MSG_KEEPALIVE)
+
+
+def end_of_rib() -> bytes:
+    """An END-OF-RIB frame."""
+    return frame(MSG_EOR)
+
+
+def notify(code: int, subcode: int = 0, text: str = "") -> bytes:
+    """A NOTIFY frame."""
+    t = text.encode()[:255]
+    return frame(MSG_NOTIFY, bytes([code, subcode, len(t)]) + t)
+
+
+# --------------------------------------------------------------------------
+# a scripted peer: a connection from a lab namespace, driven by the test
+# --------------------------------------------------------------------------
+
+_CLONE_NEWNET = 0x40000000
+_libc = None
+
+
+def in_netns(ns: str, fn):
+    """Run ``fn()`` in a short-lived thread that entered network namespace ``ns`` (setns); return its
+    result. Sockets made there stay in ``ns``; the test process never leaves the root namespace."""
+    import ctypes
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+
+    def body():
+        try:
+            fd = os.open(f"/run/netns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _libc.setns(fd, _CLONE_NEWNET) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, f"setns({ns}): {os.strerror(e)}")
+            finally:
+                os.close(fd)
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+            out["error"] = e
+    t = threading.Thread(target=body, name=f"setns-{ns}")
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def ns_socket(ns: str, family=None, kind=None):
+    """A socket created inside network namespace ``ns`` (it stays there), for use in this process."""
+    import socket
+    family = socket.AF_INET if family is None else family
+    kind = socket.SOCK_STREAM if kind is None else kind
+    return in_netns(ns, lambda: socket.socket(family, kind))
+
+
+_SCRIPTED: set = set()
+
+
+class ScriptedPeer:
+    """A hand-driven hgw peer: one TCP connection from inside namespace ``ns`` to ``host:port``.
+
+    One background thread owns the socket: it sends what ``send()`` queues,
+    sends a KEEPALIVE every ``keepalive_s`` seconds once set, and reads
+    everything that comes back into ``data``/``frames``. ``eof`` becomes true
+    when the daemon closes (``close_error`` says "reset" when it was a RST).
+    ``source`` binds a local address first; ``ssl_context`` wraps the
+    connection in TLS (client side) before anything is sent. Use as a context
+    manager, or ``close()``; ``Lab.connect()`` also closes it at cleanup.
+    """
+
+    def __init__(self, ns: str, host: str, port=PORT, source=None, timeout=3.0, ssl_context=None):
+        import queue
+        import socket
+        self.ns, self.host, self.port = ns, host, port
+        self.data = b""               # every byte received
+        self.frames: list[dict] = []  # the complete frames among them (parse_frames(), HELLOs "hello")
+        self._partial = b""
+        self.eof = False
+        self.close_error = None
+        self.connected_at = None
+        self.closed_at = None
+        self.keepalive_s = None
+        self._queue = queue.Queue()
+        self._cond = threading.Condition()
+        self._stop = False
+        self._sent_at = time.monotonic()
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = ns_socket(ns, fam)
+        _SCRIPTED.add(self)
+        try:
+            if source:
+                sock.bind((source, 0))
+            sock.settimeout(timeout)
+            sock.connect((host, port))
+            self.connected_at = time.monotonic()
+            self.local = sock.getsockname()[0]
+            if ssl_context is not None:
+                sock = ssl_context.wrap_socket(sock, server_hostname=None)
+            sock.settimeout(5.0)  # sends; reads only happen when select() says so
+        except BaseException:
+            sock.close()
+            _SCRIPTED.discard(self)
+            raise
+        self.sock = sock
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name=f"peer-{ns}-{host}", daemon=True)
+        self._thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<ScriptedPeer {self.local}->{self.host}:{self.port} eof={self.eof}>"
+
+    def _send_queued(self):
+        import queue
+        import socket
+        while True:
+            try:
+                data, done = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if data is None:
+                    self.sock.shutdown(socket.SHUT_WR)
+                else:
+                    self.sock.sendall(data)
+                self._sent_at = time.monotonic()
+            except OSError as e:
+                done.error = e
+            done.set()
+
+    def _receive(self):
+        import ssl
+        err = None
+        try:
+            self.sock.settimeout(0)
+            chunk = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return
+        except ssl.SSLError as e:
+            chunk, err = b"", f"TLS: {e}"
+        except OSError as e:
+            chunk, err = b"", ("reset" if isinstance(e, ConnectionResetError) else str(e))
+        finally:
+            try:
+                self.sock.settimeout(5.0)
+            except OSError:
+                pass
+        with self._cond:
+            if chunk:
+                self.data += chunk
+                new, self._partial = parse_frames(self._partial + chunk)
+                for f in new:
+                    if f["type"] == MSG_HELLO:
+                        try:
+                            f["hello"] = parse_hello(f["body"])
+                        except ValueError:
+                            f["hello"] = None
+                self.frames.extend(new)
+            else:
+                self.eof = True
+                self.close_error = err
+                self.closed_at = time.monotonic()
+            self._cond.notify_all()
+
+    def _run(self):
+        import select
+        while not self._stop:
+            self._send_queued()
+            timeout = 0.5
+            if self.keepalive_s and not self.eof:
+                left = self.keepalive_s - (time.monotonic() - self._sent_at)
+                if left <= 0:
+                    try:
+                        self.sock.sendall(keepalive())
+                    except OSError:
+                        pass
+                    self._sent_at = time.monotonic()
+                    left = self.keepalive_s
+                timeout = min(timeout, left)
+            fds = [self._wake_r] + ([] if self.eof else [self.sock])
+            pending = not self.eof and getattr(self.sock, "pending", lambda: 0)() > 0
+            try:
+                readable = [self.sock] if pending else select.select(fds, [], [], timeout)[0]
+            except (OSError, ValueError):
+                return
+            if self._wake_r in readable:
+                os.read(self._wake_r, 4096)
+            if self.sock in readable and not self._stop:
+                self._receive()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    # ---- sending --------------------------------------------------------
+    def send(self, data: bytes, timeout=3.0) -> None:
+        """Send raw bytes (queued to the socket's thread; returns once written)."""
+        done = threading.Event()
+        done.error = None
+        self._queue.put((data, done))
+        self._wake()
+        if not done.wait(timeout):
+            raise AssertionError(f"{self}: could not send {len(data)} bytes within {timeout}s")
+        if done.error is not None:
+            raise done.error
+
+    def shutdown_write(self) -> None:
+        """Half-close: the daemon reads EOF after what was sent."""
+        self.send(None)
+
+    # ---- receiving -----------------------------------------------------
+    def wait_frame(self, pred=None, timeout=3.0, msg=None) -> dict:
+        """Wait for a received frame matching ``pred`` (default: any); return it."""
+        pred = pred or (lambda f: True)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for f in self.frames:
+                    if pred(f):
+                        return f
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.eof and not any(pred(f) for f in self.frames)):
+                    names = [(f["name"], f.get("code"), f.get("subcode")) for f in self.frames]
+                    raise AssertionError(
+                        f"{self}: no {msg or 'matching frame'} within {timeout:g}s "
+                        f"(eof={self.eof}, error={self.close_error}, got {names}, "
+                        f"trailing {len(self._partial)} bytes)")
+                self._cond.wait(min(left, 0.1))
+
+    def wait_notify(self, timeout=3.0) -> dict:
+        """Wait for a NOTIFY; return it (its "code", "subcode", "text")."""
+        return self.wait_frame(lambda f: f["type"] == MSG_NOTIFY, timeout, msg="NOTIFY")
+
+    def wait_closed(self, timeout=3.0) -> float:
+        """Wait until the daemon closed the connection; return seconds from connect to close."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self}: still open after {timeout:g}s "
+                                         f"(got {[f['name'] for f in self.frames]})")
+                self._cond.wait(min(left, 0.1))
+        return self.closed_at - self.connected_at
+
+    def answered(self, timeout=3.0) -> bool:
+        """Wait until the daemon sent something or closed: True if it sent bytes (it accepted the
+        connection and said HELLO), False if it closed without a byte (refused)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.data and not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self}: neither data nor close within {timeout:g}s")
+                self._cond.wait(min(left, 0.1))
+            return bool(self.data)
+
+    def notifies(self) -> list[tuple[int, int]]:
+        """(code, subcode) of every NOTIFY received so far."""
+        with self._cond:
+            return [(f["code"], f["subcode"]) for f in self.frames if f["type"] == MSG_NOTIFY]
+
+    # ---- a session -----------------------------------------------------
+    def handshake(self, node_id, addrs=None, hold_ms=3000, keepalive_ms=1000, caps=CAP_IPV4,
+                  hostname="scripted", listen_port=PORT, timeout=3.0) -> dict:
+        """Send our HELLO (addresses default to the connection's source address), wait for the
+        daemon's HELLO, and keep the session up with KEEPALIVEs; return the daemon's HELLO (parsed)."""
+        if addrs is None:
+            addrs = [self.local]
+        self.send(hello(node_id, hold_ms=hold_ms, keepalive_ms=keepalive_ms, caps=caps,
+                        listen_port=listen_port, addrs=addrs, hostname=hostname))
+        f = self.wait_frame(lambda f: f["type"] == MSG_HELLO, timeout, msg="HELLO")
+        if f.get("hello") is None:
+            raise AssertionError(f"{self}: malformed HELLO from the daemon: {f['body'].hex()}")
+        his = f["hello"]
+        hold = min(hold_ms, his["hold_ms"])
+        self.keepalive_s = max(0.1, min(keepalive_ms, hold / 3) / 1000) / 2
+        if self.notifies():
+            raise AssertionError(f"{self}: NOTIFY {self.notifies()} right after HELLO")
+        return his
+
+    def close(self) -> None:
+        """Stop the thread and close the socket (safe to call twice)."""
+        if self._stop:
+            return
+        self._stop = True
+        self._wake()
+        if self._thread is not threading.current_thread():
+            self._thread.join(2)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        _SCRIPTED.discard(self)
+
+
+def close_scripted_peers() -> None:
+    """Close every ScriptedPeer still open (cleanup)."""
+    for p in list(_SCRIPTED):
+        p.close()
+
+
+atexit.register(close_scripted_peers)
+
+
+class Flood:
+    """Many TCP connections from namespace ``ns`` to ``host:port``, one per address of ``sources``
+    (bound before connecting), without threads: for connection-limit tests.
+
+    Connections start as fast as the daemon decides on them: at most
+    ``max_undecided`` at a time are neither answered nor refused (so the
+    listen backlog never overflows, which would delay SYNs by a second). Each
+    connection sends ``payload`` once connected. ``wait()`` returns, per
+    connection, "answered" (the daemon sent bytes), "refused" (it closed
+    without sending a byte) or "failed" (no TCP connection); ``data[i]`` holds
+    what connection i received. ``wait_closed()`` waits until the daemon closed
+    every answered one. ``close()`` closes them all (also at context exit).
+    """
+
+    def __init__(self, ns: str, host: str, sources, port=PORT, payload=b"", max_undecided=64):
+        import resource
+        import selectors
+        import socket
+        sources = list(sources)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < len(sources) + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, len(sources) + 1024), hard))
+        self.addr = (host, port)
+        self.sources = sources
+        self.payload = payload
+        self.max_undecided = max_undecided
+        self.sel = selectors.DefaultSelector()
+        self.state = ["idle"] * len(sources)
+        self.data = [b""] * len(sources)
+        self.closed_at: list = [None] * len(sources)
+        self._next = 0
+        self._undecided = 0
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socks = ns_socket_batch(ns, fam, len(sources))
+        self.started = time.monotonic()
+        self._start_more()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _start_more(self):
+        import selectors
+        while self._next < len(self.socks) and self._undecided < self.max_undecided:
+            i, s = self._next, self.socks[self._next]
+            self._next += 1
+            s.setblocking(False)
+            s.bind((self.sources[i], 0))
+            s.connect_ex(self.addr)
+            self.state[i] = "connecting"
+            self._undecided += 1
+            self.sel.register(s, selectors.EVENT_WRITE | selectors.EVENT_READ, i)
+
+    def _decide(self, i, state):
+        if self.state[i] in ("connecting", "open"):
+            self._undecided -= 1
+        self.state[i] = state
+
+    def _poll(self, timeout):
+        import selectors
+        import socket
+        for key, ev in self.sel.select(timeout):
+            i, s = key.data, key.fileobj
+            if self.state[i] == "connecting":
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    self._decide(i, "failed")
+                    self.sel.unregister(s)
+                    continue
+                if ev & selectors.EVENT_WRITE:
+                    self.state[i] = "open"
+                    if self.payload:
+                        try:
+                            s.send(self.payload)
+                        except OSError:
+                            pass
+                    self.sel.modify(s, selectors.EVENT_READ, i)
+            if ev & selectors.EVENT_READ:
+                try:
+                    chunk = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    self.data[i] += chunk
+                    if self.state[i] in ("open", "connecting"):
+                        self._decide(i, "answered")
+                else:
+                    self.closed_at[i] = time.monotonic()
+                    self._decide(i, "closed" if self.data[i] else "refused")
+                    self.sel.unregister(s)
+        self._start_more()
+
+    def results(self) -> list[str]:
+        """Per connection: "answered", "refused", "failed", or "idle"/"connecting"/"open" while undecided."""
+        return ["answered" if st == "closed" else st for st in self.state]
+
+    def wait(self, timeout=5.0) -> list[str]:
+        """Wait until every connection is answered, refused or failed; return results()."""
+        deadline = time.monotonic() + timeout
+        while self._next < len(self.socks) or self._undecided:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                r = self.results()
+                raise AssertionError(f"Flood: undecided after {timeout:g}s: "
+                                     f"{ {k: r.count(k) for k in set(r)} }")
+            self._poll(min(left, 0.1))
+        return self.results()
+
+    def wait_closed(self, timeout=5.0) -> None:
+        """Wait until the daemon closed every connection (answered ones included)."""
+        self.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while any(st == "answered" for st in self.state):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"Flood: {self.state.count('answered')} connections "
+                                     f"still open after {timeout:g}s")
+            self._poll(min(left, 0.1))
+
+    def frames(self, i) -> list[dict]:
+        """The frames connection i received."""
+        return parse_frames(self.data[i])[0]
+
+    def close(self) -> None:
+        """Close every socket (safe to call twice)."""
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        self.socks = []
+        self._next = 0
+        self.sel.close()
+
+
+def ns_socket_batch(ns: str, family, n: int) -> list:
+    """``n`` TCP sockets created inside network namespace ``ns``."""
+    import socket
+
+    def make():
+        socks = []
+        try:
+            for _ in range(n):
+                socks.append(socket.socket(family, socket.SOCK_STREAM))
+        except BaseException:
+            for x in socks:
+                x.close()
+            raise
+        return socks
+    return in_netns(ns, make)

@@ -157,6 +157,76 @@ def test_frame_helpers():
     assert frames[1]["text_len_ok"]
 
 
+def test_message_encoders():
+    """hello()/announce()/withdraw()/notify()/prefix_bytes() follow PROTOCOL.md byte for byte."""
+    b = hgwlab.hello_body("10.60.6.50", hold_ms=3000, keepalive_ms=1000, caps=3, listen_port=7179,
+                          addrs=["10.60.6.12", "fd00::1"], hostname="ab")
+    assert b[:20] == bytes([10, 60, 6, 50, 0, 0, 0x0b, 0xb8, 0, 0, 0x03, 0xe8, 0, 0, 0, 3,
+                            0x1c, 0x0b, 2, 2])
+    assert b[20:25] == bytes([4, 10, 60, 6, 12]) and b[25] == 6 and b[26:42] == bytes([0xfd] + [0] * 14 + [1])
+    assert b[42:] == b"ab" and len(b) == 44
+    assert hgwlab.parse_hello(b) == {"node_id": "10.60.6.50", "hold_ms": 3000, "keepalive_ms": 1000,
+                                     "caps": 3, "listen_port": 7179, "addrs": ["10.60.6.12", "fd00::1"],
+                                     "hostname": "ab"}
+    assert hgwlab.hello(1)[:8] == bytes([1, 1, 0, 0, 0, 0, 0, 28])
+    u = hgwlab.announce("10.60.6.50", "10.60.6.12", ["192.168.60.0/24", "10.0.0.0/7", "0.0.0.0/0"])
+    assert u == bytes([1, 3, 0, 0, 0, 0, 0, 27, 1, 4, 0, 3, 10, 60, 6, 50, 10, 60, 6, 12,
+                       24, 192, 168, 60, 7, 10, 0])
+    w = hgwlab.withdraw(7, ["fd00:10:60::/64"])
+    assert w == bytes([1, 3, 0, 0, 0, 0, 0, 25, 2, 6, 0, 1, 0, 0, 0, 7, 64,
+                       0xfd, 0, 0, 0x10, 0, 0x60, 0, 0])
+    assert hgwlab.prefix_bytes("192.168.60.1/25") == bytes([25, 192, 168, 60, 1])  # host bits kept
+    assert hgwlab.prefix_bytes("192.168.62.0/24", plen=33) == bytes([33, 192, 168, 62, 0, 0])
+    assert hgwlab.notify(6, 5, "x") == bytes([1, 5, 0, 0, 0, 0, 0, 12, 6, 5, 1]) + b"x"
+    assert hgwlab.keepalive() == bytes([1, 2, 0, 0, 0, 0, 0, 8])
+    assert hgwlab.end_of_rib() == bytes([1, 4, 0, 0, 0, 0, 0, 8])
+
+
+# Answers a scripted peer: HELLO (hold 600 ms), then counts its KEEPALIVEs, then NOTIFY cease and close.
+PEER_SERVER = r"""
+import socket, sys
+sys.path.insert(0, sys.argv[2])
+import hgwlab
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7179)); s.listen(1)
+print("listening", flush=True)
+c, peer = s.accept()
+c.sendall(hgwlab.hello("10.60.6.10", hold_ms=600, keepalive_ms=200))
+data = b""
+while True:
+    frames, _ = hgwlab.parse_frames(data)
+    if [f["type"] for f in frames].count(2) >= 2:
+        break
+    data += c.recv(4096)
+print("from", peer[0], "hello", frames[0]["type"] == 1 and hgwlab.parse_hello(frames[0]["body"])["node_id"],
+      "keepalives", [f["type"] for f in frames].count(2), flush=True)
+c.sendall(hgwlab.notify(6, 1, "bye"))
+c.close()
+"""
+
+
+def test_scripted_peer(make_lab):
+    """ScriptedPeer connects from inside a namespace (from a chosen source address), does the HELLO
+    exchange, keeps the session alive with KEEPALIVEs, and sees the NOTIFY and the close."""
+    lab = make_lab(2)
+    h0, h1 = lab.hosts
+    h1.ip("addr", "add", "10.60.6.99/24", "dev", "eth0")
+    srv = lab.spawn(h0.ns, ["/usr/bin/python3", "-c", PEER_SERVER, h0.lan_ip, str(HERE)], name="fake-peer")
+    wait_until(lambda: "\nlistening\n" in srv.log_path.read_text(), 5, msg="fake peer")
+    with lab.connect(h1, h0, source="10.60.6.99") as p:
+        assert p.local == "10.60.6.99"
+        his = p.handshake("10.60.6.50")
+        assert his["node_id"] == "10.60.6.10" and his["hold_ms"] == 600
+        assert p.keepalive_s == 0.1   # min(own keepalive, hold / 3) / 2
+        n = p.wait_notify(5)
+        assert (n["code"], n["subcode"], n["text"]) == (6, 1, "bye")
+        p.wait_closed()
+        assert p.frames[-1] is n and [f["name"] for f in p.frames] == ["HELLO", "NOTIFY"]
+    wait_until(lambda: "from 10.60.6.99 hello 10.60.6.50 keepalives 2" in srv.log_path.read_text(), 5,
+               msg="the fake peer's report")
+    assert not lab.scripted[0]._thread.is_alive()
+
+
 NOTIFY_SERVER = r"""
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -175,7 +245,7 @@ def test_raw_exchange_client(make_lab):
     lab = make_lab(2)
     h0, h1 = lab.hosts
     srv = lab.spawn(h0.ns, ["/usr/bin/python3", "-c", NOTIFY_SERVER, h0.lan_ip], name="fake-server")
-    wait_until(lambda: "listening" in srv.log_path.read_text(), 5, msg="fake server")
+    wait_until(lambda: "\nlistening\n" in srv.log_path.read_text(), 5, msg="fake server")
     res = hgwlab.raw_exchange(h1.ns, h0.lan_ip, hgwlab.frame(2, version=9))
     assert res["eof"] and res["rest"] == b""
     (n,) = res["frames"]
