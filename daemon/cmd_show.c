@@ -217,7 +217,7 @@ peer_json(const struct peer *p)
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->errors));
 	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
 	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
-	if (s == NULL && p->configured && p->retry_at_ms > now)
+	if (s == NULL && (p->configured || p->learned) && p->retry_at_ms > now)
 		json_object_object_add(o, "connectRetryMs",
 		    json_object_new_int64((int64_t)(p->retry_at_ms - now)));
 	return o;

@@ -22,14 +22,13 @@
 #include "peer.h"
 
 #define NEVENTS		16
-#define EXPIRE_EVERY_MS	10000
+#define EXPIRE_MAX_MS	60000	/* the expiry timer runs at the next expiry, at most this late */
 
 struct lease {
 	struct hgw_prefix prefix;
 	uint32_t owner;
 	uint64_t claim_ms;	/* Unix time of the claim: the older wins */
-	uint64_t seen_ms;	/* monotonic: when last known alive */
-	int active;		/* the owner is live (us, or a session with it) */
+	uint64_t seen_ms;	/* monotonic: when last known live (by us or a vouching peer) */
 };
 
 struct leases {
@@ -42,6 +41,23 @@ struct leases {
 	unsigned nevents;
 	struct event *expire_ev;
 };
+
+static void expire_cb(evutil_socket_t fd, short what, void *arg);
+static void schedule_expiry(struct hgwd *d);
+
+/* Is the owner live: us, or a node we hold an established session with? */
+static int
+owner_live(const struct hgwd *d, uint32_t owner)
+{
+	const struct peer *p;
+
+	if (owner == d->node_id)
+		return 1;
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->est != NULL && p->node_id == owner)
+			return 1;
+	return 0;
+}
 
 static uint64_t
 wall_ms(void)
@@ -111,7 +127,6 @@ add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t
 	e->owner = owner;
 	e->claim_ms = claim_ms;
 	e->seen_ms = now_ms();
-	e->active = 1;
 	return e;
 }
 
@@ -206,8 +221,12 @@ write_subnet_env(struct hgwd *d)
 		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_SUBNET=%s\n",
 		    first_host(&L->tab[L->mine[1]].prefix, a, sizeof(a)));
 	}
-	if (off == 0)
-		return;		/* nothing leased yet */
+	if (off == 0) {
+		/* Nothing leased (any more): no stale subnet for the CNI plugin. */
+		if (unlink(d->cfg.subnet_env) < 0 && errno != ENOENT)
+			log_warn("lease: cannot remove %s", d->cfg.subnet_env);
+		return;
+	}
 	off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_MTU=%u\n",
 	    mtu ? mtu : 1500);
 	snprintf(text + off, sizeof(text) - off, "FLANNEL_IPMASQ=%s\n",
@@ -247,12 +266,14 @@ to_wire(struct hgwd *d, const struct lease *e, int op, struct hgw_lease *w)
 	w->owner = e->owner;
 	w->claim_ms = e->claim_ms;
 	w->prefix = e->prefix;
-	if (e->owner == d->node_id)
+	(void)p;
+	if (owner_live(d, e->owner))
 		w->flags = HGW_LEASE_F_ACTIVE;
-	else
-		TAILQ_FOREACH(p, &d->peers, entry)
-			if (p->est != NULL && p->node_id == e->owner)
-				w->flags = HGW_LEASE_F_ACTIVE;
+	else {
+		uint64_t age = now_ms() - e->seen_ms;
+
+		w->unseen_ms = age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
+	}
 }
 
 static void
@@ -274,10 +295,8 @@ leases_peer_up(struct hgwd *d, struct peer *p)
 	if (L == NULL)
 		return;
 	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id) {
-			L->tab[i].active = 1;
+		if (L->tab[i].owner == p->node_id)
 			L->tab[i].seen_ms = now_ms();
-		}
 	if (L->n == 0 || (w = calloc(L->n, sizeof(*w))) == NULL)
 		return;
 	for (i = 0; i < L->n; i++)
@@ -294,11 +313,11 @@ leases_peer_down(struct hgwd *d, struct peer *p)
 
 	if (L == NULL || p->node_id == 0)
 		return;
+	/* The reservation's clock starts now. */
 	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id && L->tab[i].active) {
-			L->tab[i].active = 0;
+		if (L->tab[i].owner == p->node_id)
 			L->tab[i].seen_ms = now_ms();
-		}
+	schedule_expiry(d);
 }
 
 /* Claiming. */
@@ -422,6 +441,7 @@ release_mine(struct hgwd *d, int fi, const char *why)
 	broadcast(d, &e, HGW_LEASE_RELEASE);
 	event_log(L, "released %s: %s", hgw_prefix_fmt(&e.prefix, pb, sizeof(pb)), why);
 	save_state(d);
+	write_subnet_env(d);
 }
 
 void
@@ -437,8 +457,19 @@ leases_sync_done(struct hgwd *d)
 
 /* Receiving. */
 
+/* When the sender heard of it: the owner was last seen live unseen_ms ago. */
+static uint64_t
+seen_at(const struct hgw_lease *w)
+{
+	uint64_t now = now_ms();
+
+	if (w->flags & HGW_LEASE_F_ACTIVE)
+		return now;
+	return w->unseen_ms < now ? now - w->unseen_ms : 0;
+}
+
 static void
-rx_claim(struct hgwd *d, const struct hgw_lease *w)
+rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 {
 	struct leases *L = d->leases;
 	int fi = fam_index(w->prefix.family);
@@ -473,27 +504,43 @@ rx_claim(struct hgwd *d, const struct hgw_lease *w)
 		size_t idx = (size_t)(e - L->tab);
 
 		if (e->owner == w->owner && hgw_prefix_eq(&e->prefix, &w->prefix)) {
+			uint64_t seen = seen_at(w);
+
 			e->claim_ms = w->claim_ms;
-			if (w->flags & HGW_LEASE_F_ACTIVE) {
-				e->active = 1;
-				e->seen_ms = now_ms();
-			}
+			if (seen > e->seen_ms)
+				e->seen_ms = seen;
 			return;
 		}
 		if (wins(e->claim_ms, e->owner, w->claim_ms, w->owner)) {
-			event_log(L, "conflict over %s: node %s claimed it earlier than node %s; %s keeps it",
+			event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
 			    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-			    hgw_nodeid_fmt(e->owner, a, sizeof(a)), hgw_nodeid_fmt(w->owner, b, sizeof(b)), a);
+			    hgw_nodeid_fmt(e->owner, a, sizeof(a)),
+			    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
+			    "claimed it earlier than", hgw_nodeid_fmt(w->owner, b, sizeof(b)), a);
+			/* Tell the sender who holds it, when the holder is live:
+			 * the loser moves at once instead of after a conflict
+			 * elsewhere. (A reservation is not sent back: both would
+			 * keep resending it.) */
+			if (from != NULL && owner_live(d, e->owner)) {
+				struct hgw_lease back;
+
+				to_wire(d, e, HGW_LEASE_CLAIM, &back);
+				send_entries(d, from, &back, 1);
+			}
 			return;
 		}
-		event_log(L, "conflict over %s: node %s claimed it earlier than node %s; %s keeps it",
+		event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
 		    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-		    hgw_nodeid_fmt(w->owner, a, sizeof(a)), hgw_nodeid_fmt(e->owner, b, sizeof(b)), a);
+		    hgw_nodeid_fmt(w->owner, a, sizeof(a)),
+		    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
+		    "claimed it earlier than", hgw_nodeid_fmt(e->owner, b, sizeof(b)), a);
 		if (e->owner == d->node_id) {
 			int mf = fam_index(e->prefix.family);
+			struct lease *n;
 
 			release_mine(d, mf, "lost a conflict; choosing another subnet");
-			add_entry(L, &w->prefix, w->owner, w->claim_ms);
+			if ((n = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
+				n->seen_ms = seen_at(w);
 			claim(d, mf);
 			return;
 		}
@@ -501,7 +548,8 @@ rx_claim(struct hgwd *d, const struct hgw_lease *w)
 		i = idx;
 	}
 	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
-		e->active = (w->flags & HGW_LEASE_F_ACTIVE) != 0;
+		e->seen_ms = seen_at(w);
+	schedule_expiry(d);
 }
 
 static void
@@ -534,11 +582,37 @@ leases_rx(struct hgwd *d, struct peer *p, const uint8_t *body, size_t len)
 		return 0;
 	while (hgw_leases_next(body, len, &off, &w)) {
 		if (w.op == HGW_LEASE_CLAIM)
-			rx_claim(d, &w);
+			rx_claim(d, p, &w);
 		else
 			rx_release(d, &w);
 	}
 	return 0;
+}
+
+/* Runs the expiry timer at the next reservation's end. */
+static void
+schedule_expiry(struct hgwd *d)
+{
+	struct leases *L = d->leases;
+	uint64_t now = now_ms(), hold = (uint64_t)d->cfg.lease_hold_s * 1000, next = EXPIRE_MAX_MS;
+	struct timeval tv;
+	size_t i;
+
+	if (L == NULL || L->expire_ev == NULL)
+		return;
+	for (i = 0; i < L->n; i++) {
+		const struct lease *e = &L->tab[i];
+		uint64_t left;
+
+		if (owner_live(d, e->owner))
+			continue;
+		left = e->seen_ms + hold > now ? e->seen_ms + hold - now : 0;
+		if (left < next)
+			next = left;
+	}
+	tv.tv_sec = (time_t)(next / 1000);
+	tv.tv_usec = (suseconds_t)(next % 1000) * 1000 + 1000;
+	event_add(L->expire_ev, &tv);
 }
 
 static void
@@ -554,7 +628,7 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < L->n;) {
 		struct lease *e = &L->tab[i];
 
-		if (!e->active && e->owner != d->node_id && now - e->seen_ms >= hold) {
+		if (!owner_live(d, e->owner) && now - e->seen_ms >= hold) {
 			event_log(L, "reservation of %s for node %s expired after %u s",
 			    hgw_prefix_fmt(&e->prefix, pb, sizeof(pb)),
 			    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)), d->cfg.lease_hold_s);
@@ -567,6 +641,7 @@ expire_cb(evutil_socket_t fd, short what, void *arg)
 		for (fi = 0; fi < 2; fi++)
 			if (L->mine[fi] < 0 && L->error[fi][0])
 				claim(d, fi);
+	schedule_expiry(d);
 }
 
 static void
@@ -611,16 +686,15 @@ int
 leases_init(struct hgwd *d)
 {
 	struct leases *L = calloc(1, sizeof(*L));
-	struct timeval tv = { EXPIRE_EVERY_MS / 1000, 0 };
 
 	if (L == NULL)
 		return -1;
 	L->mine[0] = L->mine[1] = -1;
 	d->leases = L;
-	L->expire_ev = event_new(d->base, -1, EV_PERSIST, expire_cb, d);
+	L->expire_ev = evtimer_new(d->base, expire_cb, d);
 	if (L->expire_ev == NULL)
 		return -1;
-	event_add(L->expire_ev, &tv);
+	schedule_expiry(d);
 	load_state(d);
 	return 0;
 }
@@ -680,7 +754,7 @@ lease_state(const struct hgwd *d, const struct lease *e, uint64_t *expires)
 	*expires = 0;
 	if (e->owner == d->node_id)
 		return "mine";
-	if (e->active)
+	if (owner_live(d, e->owner))
 		return "active";
 	*expires = e->seen_ms + hold > now ? e->seen_ms + hold - now : 0;
 	return "reserved";

@@ -1036,6 +1036,11 @@ session_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (s->d->tls != NULL && tls_last_error(bev, err.text, sizeof(err.text)) != NULL)
 		;	/* an alert after our side of the handshake: say what it was */
+	else if (s->d->tls != NULL && s->state == HGW_ST_HELLO_SENT)
+		/* TLS 1.3: the server checks our certificate after our side is
+		 * done; its alert may be lost in the reset of the close. */
+		snprintf(err.text, sizeof(err.text), "closed by the peer right after the TLS handshake: "
+		    "it refused our certificate or key (its log says why)");
 	else if (what & BEV_EVENT_EOF)
 		snprintf(err.text, sizeof(err.text), "connection closed by peer");
 	else

@@ -650,8 +650,8 @@ hgw_members_next(const uint8_t *body, size_t len, size_t *off, struct hgw_member
 }
 
 /* LEASE entries: op, flags, family, length, owner (4), claim time (8),
- * the prefix's address in full (4 or 16). */
-#define LEASE_HDR 16
+ * unseen for (4), the prefix's address in full (4 or 16). */
+#define LEASE_HDR 20
 
 static void
 put64(uint8_t *p, uint64_t v)
@@ -690,6 +690,7 @@ hgw_leases_encode(uint8_t *buf, size_t cap, const struct hgw_lease *l, size_t n,
 		buf[off + 3] = e->prefix.plen;
 		put32(buf + off + 4, e->owner);
 		put64(buf + off + 8, e->claim_ms);
+		put32(buf + off + 16, e->unseen_ms);
 		memcpy(buf + off + LEASE_HDR, e->prefix.bytes, alen);
 		off += LEASE_HDR + (size_t)alen;
 		(*first)++;
@@ -754,6 +755,7 @@ hgw_leases_next(const uint8_t *body, size_t len, size_t *off, struct hgw_lease *
 	l->prefix.plen = body[*off + 3];
 	l->owner = get32(body + *off + 4);
 	l->claim_ms = get64(body + *off + 8);
+	l->unseen_ms = get32(body + *off + 16);
 	alen = hgw_family_len(l->prefix.family);
 	memcpy(l->prefix.bytes, body + *off + LEASE_HDR, alen);
 	*off += LEASE_HDR + (size_t)alen;

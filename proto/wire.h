@@ -231,6 +231,7 @@ struct hgw_lease {
 	uint8_t flags;
 	uint32_t owner;
 	uint64_t claim_ms;
+	uint32_t unseen_ms;	/* how long the sender has not seen the owner live (0: active) */
 	struct hgw_prefix prefix;
 };
 
