@@ -657,7 +657,7 @@ load_state(struct hgwd *d)
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char pfx[HGW_ADDRSTRLEN + 8];
+		char pfx[64];	/* %63s */
 		unsigned long long ms;
 		struct hgw_prefix p;
 		int fi;

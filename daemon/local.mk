@@ -9,6 +9,7 @@ daemon_hgwd_SOURCES = \
 	daemon/fib.c \
 	daemon/kernel.h daemon/kernel_nl.c \
 	daemon/peer.c daemon/peer.h \
+	daemon/policy.c daemon/policy.h \
 	daemon/tls.c daemon/tls.h \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \

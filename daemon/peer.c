@@ -21,6 +21,7 @@
 #include "lease.h"
 #include "log.h"
 #include "members.h"
+#include "policy.h"
 #include "tls.h"
 
 #define BACKOFF_MIN_MS	200
@@ -642,83 +643,6 @@ session_establish(struct session *s)
 	return 0;
 }
 
-static int
-peer_limit(const struct peer *p)
-{
-	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
-
-	if (n != NULL && n->max_prefixes)
-		return (int)(n->max_prefixes > INT32_MAX ? INT32_MAX : n->max_prefixes);
-	return (int)(p->d->cfg.max_prefixes > INT32_MAX ? INT32_MAX : p->d->cfg.max_prefixes);
-}
-
-static int
-third_party_ok(const struct peer *p)
-{
-	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
-
-	return n != NULL && n->third_party;
-}
-
-/* What we accept from a peer (policy); NULL when acceptable, else why not. */
-static const char *
-refuse_reason(struct session *s, const struct hgw_upd_item *it, char *buf, size_t len)
-{
-	struct peer *p = s->peer;
-	struct hgwd *d = s->d;
-	const struct hgw_prefix *pfx = &it->prefix;
-	struct hgw_prefix lan[32];
-	const char *why;
-	char b[HGW_ADDRSTRLEN];
-	int i, n, third = third_party_ok(p);
-	size_t k;
-
-	if (hgw_prefix_host_bits_set(pfx))
-		return "host bits set";
-	if ((why = hgw_prefix_special(pfx)) != NULL)
-		return why;
-	if (it->origin == d->node_id)
-		return "origin is our own node id";
-	if (it->origin != p->node_id && !third)
-		return "origin is another node (third party)";
-	if (it->gateway.family != pfx->family)
-		return "gateway of another family";
-	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
-		for (i = 0; i < s->hello.naddrs; i++)
-			if (hgw_addr_cmp(&it->gateway, &s->hello.addrs[i]) == 0)
-				break;
-		if (i == s->hello.naddrs) {
-			snprintf(buf, len, "gateway %s is not the peer's address",
-			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
-			return buf;
-		}
-	}
-	if (d->cfg.nclusters > 0) {
-		for (k = 0; k < d->cfg.nclusters; k++)
-			if (hgw_prefix_contains(&d->cfg.clusters[k], pfx))
-				break;
-		if (k == d->cfg.nclusters)
-			return "outside every cluster-network";
-	}
-	n = kernel_if_subnets(d->kernel, lan, 32);
-	for (i = 0; i < n; i++)
-		if (hgw_prefix_overlaps(&lan[i], pfx)) {
-			snprintf(buf, len, "overlaps the LAN subnet %s",
-			    hgw_prefix_fmt(&lan[i], b, sizeof(b)));
-			return buf;
-		}
-	/* The same prefix as one of ours is a visible conflict (ours wins);
-	 * anything more or less specific would steer our traffic. */
-	for (k = 0; k < d->cfg.nnetworks; k++)
-		if (hgw_prefix_overlaps(&d->cfg.networks[k], pfx) &&
-		    !hgw_prefix_eq(&d->cfg.networks[k], pfx)) {
-			snprintf(buf, len, "overlaps our network %s",
-			    hgw_prefix_fmt(&d->cfg.networks[k], b, sizeof(b)));
-			return buf;
-		}
-	return NULL;
-}
-
 /* Applies a validated UPDATE; -1 when it ended the session. */
 static int
 apply_update(struct session *s, const uint8_t *body, size_t len)
@@ -728,7 +652,7 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 	struct hgw_upd_iter iter;
 	struct hgw_upd_item it;
 	uint32_t now = hgwd_now_ds(d);
-	int limit = peer_limit(p);
+	int limit = policy_limit(p);
 	char pb[HGW_ADDRSTRLEN], rb[128];
 
 	p->updates_in++;
@@ -743,7 +667,7 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 			continue;
 		}
 		p->pfx_received++;
-		if ((why = refuse_reason(s, &it, rb, sizeof(rb))) != NULL) {
+		if ((why = policy_refuse(s, &it, rb, sizeof(rb))) != NULL) {
 			p->pfx_refused++;
 			snprintf(p->last_refused, sizeof(p->last_refused), "%s: %s",
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)), why);

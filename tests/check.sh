@@ -3,7 +3,7 @@
 # missing, builds, and runs
 #   1. make check in ./build (unit, golden and namespace-lab tests);
 #   2. make check again in ./build-san, built with ASan and UBSan;
-#   3. each libFuzzer target for HGW_FUZZ_TIME seconds (default 60), and every
+#   3. each libFuzzer target for HGW_FUZZ_TIME seconds (default 30), and every
 #      saved regression input.
 # HGW_CHECK_STAGES picks stages (default "build sanitizers fuzz").
 set -e
@@ -41,14 +41,16 @@ for s in $stages; do
 		mkdir -p "$top/build-san"
 		[ -f "$top/build-san/Makefile" ] || (cd "$top/build-san" && ../configure -q --enable-sanitizers)
 		make -C "$top/build-san" -j"$jobs" >/dev/null
-		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
-		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		    run_check "$top/build-san"
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+		LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+		export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+		run_check "$top/build-san"
 		;;
 	fuzz)
-		echo "== fuzzing, ${HGW_FUZZ_TIME:-60} s a target"
+		echo "== fuzzing, ${HGW_FUZZ_TIME:-30} s a target"
 		make -C "$top/build" fuzz-regress
-		make -C "$top/build" fuzz-run FUZZ_TIME="${HGW_FUZZ_TIME:-60}"
+		make -C "$top/build" fuzz-run FUZZ_TIME="${HGW_FUZZ_TIME:-30}"
 		;;
 	*)
 		echo "check.sh: unknown stage '$s'" >&2

@@ -1,0 +1,85 @@
+/* policy.c: what a peer may announce: special and foreign prefixes, third
+ * parties, cluster networks, the LAN, our own networks, and prefix limits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "peer.h"
+#include "policy.h"
+
+int
+policy_limit(const struct peer *p)
+{
+	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
+
+	if (n != NULL && n->max_prefixes)
+		return (int)(n->max_prefixes > INT32_MAX ? INT32_MAX : n->max_prefixes);
+	return (int)(p->d->cfg.max_prefixes > INT32_MAX ? INT32_MAX : p->d->cfg.max_prefixes);
+}
+
+int
+policy_third_party(const struct peer *p)
+{
+	const struct cfg_neighbor *n = config_find_neighbor(&p->d->cfg, &p->addr);
+
+	return n != NULL && n->third_party;
+}
+
+/* What we accept from a peer (policy); NULL when acceptable, else why not. */
+const char *
+policy_refuse(struct session *s, const struct hgw_upd_item *it, char *buf, size_t len)
+{
+	struct peer *p = s->peer;
+	struct hgwd *d = s->d;
+	const struct hgw_prefix *pfx = &it->prefix;
+	struct hgw_prefix lan[32];
+	const char *why;
+	char b[HGW_ADDRSTRLEN];
+	int i, n, third = policy_third_party(p);
+	size_t k;
+
+	if (hgw_prefix_host_bits_set(pfx))
+		return "host bits set";
+	if ((why = hgw_prefix_special(pfx)) != NULL)
+		return why;
+	if (it->origin == d->node_id)
+		return "origin is our own node id";
+	if (it->origin != p->node_id && !third)
+		return "origin is another node (third party)";
+	if (it->gateway.family != pfx->family)
+		return "gateway of another family";
+	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
+		for (i = 0; i < s->hello.naddrs; i++)
+			if (hgw_addr_cmp(&it->gateway, &s->hello.addrs[i]) == 0)
+				break;
+		if (i == s->hello.naddrs) {
+			snprintf(buf, len, "gateway %s is not the peer's address",
+			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
+			return buf;
+		}
+	}
+	if (d->cfg.nclusters > 0) {
+		for (k = 0; k < d->cfg.nclusters; k++)
+			if (hgw_prefix_contains(&d->cfg.clusters[k], pfx))
+				break;
+		if (k == d->cfg.nclusters)
+			return "outside every cluster-network";
+	}
+	n = kernel_if_subnets(d->kernel, lan, 32);
+	for (i = 0; i < n; i++)
+		if (hgw_prefix_overlaps(&lan[i], pfx)) {
+			snprintf(buf, len, "overlaps the LAN subnet %s",
+			    hgw_prefix_fmt(&lan[i], b, sizeof(b)));
+			return buf;
+		}
+	/* The same prefix as one of ours is a visible conflict (ours wins);
+	 * anything more or less specific would steer our traffic. */
+	for (k = 0; k < d->cfg.nnetworks; k++)
+		if (hgw_prefix_overlaps(&d->cfg.networks[k], pfx) &&
+		    !hgw_prefix_eq(&d->cfg.networks[k], pfx)) {
+			snprintf(buf, len, "overlaps our network %s",
+			    hgw_prefix_fmt(&d->cfg.networks[k], b, sizeof(b)));
+			return buf;
+		}
+	return NULL;
+}
