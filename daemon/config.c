@@ -18,6 +18,7 @@ config_init(struct config *c)
 	c->keepalive_ms = CFG_DEFAULT_KEEPALIVE_MS;
 	c->hold_ms = CFG_DEFAULT_HOLD_MS;
 	c->startup_ms = CFG_DEFAULT_STARTUP_MS;
+	c->giveup_ms = CFG_DEFAULT_GIVEUP_MS;
 	c->kernel_on = 1;
 	c->kernel_proto = CFG_DEFAULT_PROTO;
 	c->kernel_table = CFG_DEFAULT_TABLE;
@@ -371,11 +372,12 @@ static int
 st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
 {
 	uint32_t ka = c->keepalive_ms, hold = c->hold_ms, startup = c->startup_ms;
+	uint32_t giveup = c->giveup_ms;
 	int i;
 
 	if (n < 3 || n % 2 == 0)
 		return fail(err, errlen,
-		    "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS");
+		    "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS | timers giveup SECONDS");
 	for (i = 1; i + 1 < n; i += 2) {
 		uint32_t *dst;
 		uint32_t min;
@@ -389,6 +391,9 @@ st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
 		} else if (strcmp(w[i], "startup") == 0) {
 			dst = &startup;
 			min = 0;
+		} else if (strcmp(w[i], "giveup") == 0) {
+			dst = &giveup;
+			min = 1000;
 		} else
 			return fail(err, errlen, "timers: unknown timer '%s'", w[i]);
 		if (hgw_parse_seconds_ms(w[i + 1], min, 3600000, dst) < 0)
@@ -401,6 +406,7 @@ st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
 	c->keepalive_ms = ka;
 	c->hold_ms = hold;
 	c->startup_ms = startup;
+	c->giveup_ms = giveup;
 	return 0;
 }
 
@@ -523,6 +529,7 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		c->keepalive_ms = CFG_DEFAULT_KEEPALIVE_MS;
 		c->hold_ms = CFG_DEFAULT_HOLD_MS;
 		c->startup_ms = CFG_DEFAULT_STARTUP_MS;
+		c->giveup_ms = CFG_DEFAULT_GIVEUP_MS;
 		return 0;
 	}
 	if (neg)
@@ -833,6 +840,8 @@ config_write(const struct config *c, FILE *f)
 	}
 	if (c->startup_ms != CFG_DEFAULT_STARTUP_MS)
 		fprintf(f, " timers startup %s\n", hgw_fmt_seconds_ms(c->startup_ms, b2, sizeof(b2)));
+	if (c->giveup_ms != CFG_DEFAULT_GIVEUP_MS)
+		fprintf(f, " timers giveup %s\n", hgw_fmt_seconds_ms(c->giveup_ms, b2, sizeof(b2)));
 	/* The settings are kept while off: they say which routes are ours. */
 	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
 	    c->kernel_metric != CFG_DEFAULT_METRIC)

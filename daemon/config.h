@@ -13,6 +13,7 @@
 #define CFG_DEFAULT_KEEPALIVE_MS	1000
 #define CFG_DEFAULT_HOLD_MS		3000
 #define CFG_DEFAULT_STARTUP_MS		5000
+#define CFG_DEFAULT_GIVEUP_MS		30000
 #define CFG_DEFAULT_PROTO		77
 #define CFG_DEFAULT_TABLE		254
 #define CFG_DEFAULT_METRIC		20
@@ -42,6 +43,7 @@ struct config {
 	struct cfg_neighbor *neighbors;
 	size_t nneighbors, neighbors_cap;
 	uint32_t keepalive_ms, hold_ms, startup_ms;
+	uint32_t giveup_ms;		/* a silent learned member is forgotten after this */
 	struct hgw_prefix *clusters;	/* cluster-network: accepted prefixes lie inside */
 	size_t nclusters, clusters_cap;
 	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */

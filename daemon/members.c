@@ -30,12 +30,14 @@ struct members {
 	uint64_t beacons_in, beacons_out;
 };
 
+/* A silent learned member is dialled for `timers giveup` (30 s by
+ * default), but never for less than three hold times. */
 uint32_t
 members_giveup_ms(const struct hgwd *d)
 {
-	uint32_t t = d->cfg.hold_ms * 10;
+	uint32_t t = d->cfg.hold_ms * 3;
 
-	return t > MEMBER_GIVEUP_MIN_MS ? t : MEMBER_GIVEUP_MIN_MS;
+	return t > d->cfg.giveup_ms ? t : d->cfg.giveup_ms;
 }
 
 static void

@@ -13,7 +13,6 @@
 struct hgwd;
 struct peer;
 
-#define MEMBER_GIVEUP_MIN_MS	30000	/* a silent member is dialled this long at least */
 
 int members_start(struct hgwd *d);		/* discovery, when configured */
 void members_stop(struct hgwd *d);

@@ -1077,7 +1077,7 @@ peer_retry(evutil_socket_t fd, short what, void *arg)
 	if ((!p->configured && !p->learned) || p->est != NULL || has_outbound(p) ||
 	    p->d->stopping)
 		return;
-	if (!p->configured && p->giveup_at_ms != 0 && now_ms() >= p->giveup_at_ms) {
+	if (!p->configured && p->giveup_at_ms != 0 && now_ms() + 5 >= p->giveup_at_ms) {
 		if (peer_nsessions(p) == 0) {
 			log_info("member %s: unreachable for %u s: given up until a live peer lists it again",
 			    p->name, members_giveup_ms(p->d) / 1000);
@@ -1105,6 +1105,14 @@ peer_schedule_connect(struct peer *p, uint32_t delay_ms)
 		p->backoff_ms = hgw_backoff_next(p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 		d->backoff_seed = d->backoff_seed * 1103515245u + 12345u;
 		delay_ms = hgw_backoff_jitter(p->backoff_ms, d->backoff_seed ^ (d->backoff_seed >> 16));
+	}
+	/* A learned member is given up on time, not one back-off step late. */
+	if (!p->configured && p->giveup_at_ms != 0) {
+		uint64_t now = now_ms();
+		uint32_t left = p->giveup_at_ms > now ? (uint32_t)(p->giveup_at_ms - now) : 0;
+
+		if (left < delay_ms)
+			delay_ms = left;
 	}
 	p->retry_at_ms = now_ms() + delay_ms;
 	timer_ms(p->retry_ev, delay_ms);

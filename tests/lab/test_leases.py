@@ -417,7 +417,7 @@ def test_split_and_heal_resolves_duplicate_claims(make_lab):
        ("reserved"): nobody in either half takes them. Sessions inside each half are
        untouched, and each half keeps dialling the other (back-off, up to 10 s
        between attempts; learned members are given up only after
-       max(30 s, 10 x hold), configured seeds never).
+       timers giveup (30 s by default, at least 3 x hold), configured seeds never).
     3. During the split a new host joins each half: h4 in A (seed h0) and h5 in B
        (seed h2). Both want WANTED (their state files say so): h5's claim is 5 s
        older than h4's, though h5 has the higher node id. Neither half knows the
@@ -447,7 +447,7 @@ def test_split_and_heal_resolves_duplicate_claims(make_lab):
     Not tested here (from reading the code): a split longer than lease-hold lets
     each half free the other's reservations, so a host joining then may take one;
     on heal the original owner's older claim wins and the newcomer moves. A split
-    longer than max(30 s, 10 x hold) makes the halves give up dialling each other's
+    longer than timers giveup (30 s by default, at least 3 x hold) makes the halves give up dialling each other's
     learned members: they meet again only through configured seeds (here h2 and h3
     keep dialling their seed h0), whose member lists then bring back the rest.
     """

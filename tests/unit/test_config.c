@@ -714,7 +714,7 @@ test_timers(void **state)
 {
 	struct config c;
 	enum cfg_ctx ctx;
-	const char *usage = "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS";
+	const char *usage = "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS | timers giveup SECONDS";
 
 	(void)state;
 	router(&c, &ctx);
@@ -742,6 +742,12 @@ test_timers(void **state)
 	assert_int_equal(c.startup_ms, 3600000);
 	/* keepalive and hold at their defaults: only startup is written */
 	assert_written(&c, "router hgw\n interface eth0\n timers startup 3600\n!\n");
+	OK(&c, &ctx, "timers giveup 2.5");
+	assert_int_equal(c.giveup_ms, 2500);
+	assert_written(&c, "router hgw\n interface eth0\n timers startup 3600\n timers giveup 2.5\n!\n");
+	BAD(&c, &ctx, "timers giveup 0.5",
+	    "timers giveup: '0.5' is not a number of seconds from 1.0 to 3600 with at most one decimal");
+	OK(&c, &ctx, "timers giveup 30");
 	OK(&c, &ctx, "timers keepalive 1.0 hold 3.0 startup 5.0");
 	assert_written(&c, "router hgw\n interface eth0\n!\n");
 	/* Only hold differs: both are written. */
