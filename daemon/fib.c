@@ -205,6 +205,24 @@ desired(struct fib *f, struct rib_entry *e, uint8_t *err)
 	return *err == FIB_ERR_NONE ? nh : NULL;
 }
 
+/* Queues a delete of p via gw in f->stale; cookie is the caller's. */
+static void
+queue_delete(struct fib *f, const struct hgw_prefix *p, const struct hgw_addr *gw,
+    void *cookie)
+{
+	struct kernel_op *op;
+
+	if (grow_array((void **)&f->stale, &f->stale_cap, f->nstale + 1,
+	    sizeof(*f->stale)) < 0)
+		return;
+	op = &f->stale[f->nstale++];
+	memset(op, 0, sizeof(*op));
+	op->del = 1;
+	op->pfx = *p;
+	op->gw = *gw;
+	op->cookie = cookie;
+}
+
 static void
 resync_route(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw,
     uint32_t metric)
@@ -214,17 +232,7 @@ resync_route(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw,
 	struct rib_entry *e;
 
 	if (metric != our_metric(d, p->family)) {
-		struct kernel_op *op;
-
-		if (grow_array((void **)&f->stale, &f->stale_cap, f->nstale + 1,
-		    sizeof(*f->stale)) < 0)
-			return;
-		op = &f->stale[f->nstale++];
-		memset(op, 0, sizeof(*op));
-		op->del = 1;
-		op->pfx = *p;
-		op->gw = *gw;
-		op->cookie = (void *)(uintptr_t)metric;
+		queue_delete(f, p, gw, (void *)(uintptr_t)metric);
 		return;
 	}
 	if ((e = rib_get(&d->rib, p)) == NULL)
@@ -425,19 +433,9 @@ static void
 collect_installed(void *arg, struct rib_entry *e)
 {
 	struct fib *f = arg;
-	struct kernel_op *op;
 
-	if (e->fib_nh == NULL)
-		return;
-	if (grow_array((void **)&f->stale, &f->stale_cap, f->nstale + 1,
-	    sizeof(*f->stale)) < 0)
-		return;
-	op = &f->stale[f->nstale++];
-	memset(op, 0, sizeof(*op));
-	op->del = 1;
-	op->pfx = e->pfx;
-	op->gw = e->fib_nh->addr;
-	op->cookie = e;
+	if (e->fib_nh != NULL)
+		queue_delete(f, &e->pfx, &e->fib_nh->addr, e);
 }
 
 /* Deletes every route the kernel holds for us, with the current parameters. */

@@ -100,24 +100,6 @@ members_peer_down(struct hgwd *d, struct peer *p)
 			send_to(q, &m, 1);
 }
 
-/* May we dial a at all? Only inside the LAN (or allow list). */
-static int
-dialable(struct hgwd *d, const struct hgw_addr *a)
-{
-	struct hgw_prefix nets[32];
-	int n, i;
-	size_t k;
-
-	for (k = 0; k < d->cfg.nallows; k++)
-		if (hgw_prefix_contains_addr(&d->cfg.allows[k], a))
-			return 1;
-	n = kernel_if_subnets(d->kernel, nets, 32);
-	for (i = 0; i < n; i++)
-		if (hgw_prefix_contains_addr(&nets[i], a))
-			return 1;
-	return 0;
-}
-
 static void
 learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
     const char *how)
@@ -127,7 +109,7 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	if (node_id == d->node_id || hgw_addr_cmp(a, &d->addr4) == 0 ||
 	    hgw_addr_cmp(a, &d->addr6) == 0)
 		return;
-	if (!dialable(d, a)) {
+	if (!peers_on_lan(d, a)) {	/* only inside the LAN (or the allow list) */
 		log_debug(LOG_CAT_PEER, "member %s (%s) is outside the LAN subnet: not dialled",
 		    hgw_addr_fmt(a, ab, sizeof(ab)), how);
 		return;

@@ -1152,14 +1152,13 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 
 /* Accepting. */
 
-static int
-lan_allowed(struct hgwd *d, const struct hgw_addr *a)
+/* Is a on the LAN interface's subnets or in the allow list? */
+int
+peers_on_lan(struct hgwd *d, const struct hgw_addr *a)
 {
 	struct hgw_prefix nets[32];
 	int n, i;
 
-	if (config_find_neighbor(&d->cfg, a) != NULL)
-		return 1;
 	for (i = 0; i < (int)d->cfg.nallows; i++)
 		if (hgw_prefix_contains_addr(&d->cfg.allows[i], a))
 			return 1;
@@ -1189,7 +1188,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	hgw_addr_fmt(&a, ab, sizeof(ab));
 	/* Refused before any parsing: strangers, floods, too many half-open. */
-	if (!lan_allowed(d, &a)) {
+	if (config_find_neighbor(&d->cfg, &a) == NULL && !peers_on_lan(d, &a)) {
 		d->refused++;
 		log_warnx("refused a connection from %s: not a neighbor, not on the %s subnet and not allowed",
 		    ab, d->cfg.ifname);

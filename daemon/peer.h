@@ -82,6 +82,7 @@ struct peer {
 struct peer *peer_find(struct hgwd *d, const struct hgw_addr *a);
 int peer_has_cap(const struct peer *p, uint32_t cap);	/* established and announcing cap */
 void peer_send(struct peer *p, const uint8_t *buf, size_t len);	/* on its established session */
+int peers_on_lan(struct hgwd *d, const struct hgw_addr *a);	/* LAN subnets or allow list */
 void peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
     const char *how);
 
