@@ -21,7 +21,8 @@ import hgwlab
 from hgwlab import wait_until
 
 if shutil.which("tmux") is None:
-    pytest.skip("tmux is not installed", allow_module_level=True)
+    # A missing tool is a failure, not a pass: tests/setup.sh installs tmux.
+    raise RuntimeError("tmux is not installed (apt-get install tmux; tests/setup.sh does it)")
 
 
 class Tmux:
