@@ -44,7 +44,8 @@ for s in $stages; do
 		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 		LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-		export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+		HGW_LAB_STOP_TIMEOUT=${HGW_LAB_STOP_TIMEOUT:-10}
+		export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS HGW_LAB_STOP_TIMEOUT
 		run_check "$top/build-san"
 		;;
 	fuzz)

@@ -1221,13 +1221,20 @@ class Lab:
             if graceful:
                 for h in running:
                     h.daemon.expected_exit = True
+                    # SIGCONT first, in case a test left it stopped: a SIGCONT that
+                    # lands while an ASan build's leak check at exit has its threads
+                    # ptrace-stopped can hang that check.
+                    h.daemon.signal(signal.SIGCONT)
                     h.daemon.signal(signal.SIGTERM)
-                    h.daemon.signal(signal.SIGCONT)  # in case a test left it stopped
-                deadline = time.monotonic() + 3
+                # A sanitizer build checks for leaks at exit, which can take
+                # longer on a busy machine: HGW_LAB_STOP_TIMEOUT (check.sh sets it).
+                limit = float(os.environ.get("HGW_LAB_STOP_TIMEOUT", "3"))
+                deadline = time.monotonic() + limit
                 for h in running:
                     rc = h.daemon.wait(max(0.0, deadline - time.monotonic()))
                     if rc is None:
-                        problems.append(f"hgwd on {h.name} did not exit within 3 s of SIGTERM at teardown")
+                        problems.append(f"hgwd on {h.name} did not exit within {limit:g} s of SIGTERM "
+                                        f"at teardown; {stuck_where(h.daemon.pid)}")
                     elif rc != 0:
                         problems.append(f"hgwd on {h.name} exited with status {rc} on SIGTERM at teardown")
             for sp in self.scripted:
@@ -1248,6 +1255,24 @@ class Lab:
                 _LABS.discard(self)
         self.problems = problems
         return problems
+
+
+def stuck_where(pid) -> str:
+    """Where a process that does not exit is: its state, kernel wait channel and stack."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read().strip()
+        try:
+            with open(f"/proc/{pid}/stack") as f:
+                stack = " <- ".join(line.split()[1] for line in f.read().splitlines()[:6])
+        except OSError:
+            stack = "?"
+        tasks = len(os.listdir(f"/proc/{pid}/task"))
+        return f"state {state}, {tasks} thread(s), waiting in {wchan or '-'} ({stack})"
+    except OSError as e:
+        return f"no /proc details ({e})"
 
 
 def delete_namespaces(names) -> None:
