@@ -1,5 +1,6 @@
-/* cmd.c: the command table (modes, configuration, actions) and the dispatcher
- * the control socket calls for every request line. */
+/* cmd.c: the handlers of modes, configuration and actions (their syntax is in
+ * cmd_table.c), and the dispatcher the control socket calls for every request
+ * line. */
 #include "cmd.h"
 
 #include <stdarg.h>
@@ -7,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_table.h"
 #include "ctl.h"
 #include "hgwd.h"
-#include "lease.h"
 #include "log.h"
-#include "members.h"
 #include "peer.h"
 
 int
@@ -67,8 +67,8 @@ apply_statement(struct cmd_ctx *x, const char *line, enum cfg_ctx cctx)
 	return CTL_OK;
 }
 
-static int
-do_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char line[CMD_MAX_LINE + 64];
 
@@ -83,8 +83,8 @@ do_router_stmt(struct cmd_ctx *x, const struct cmd_args *a)
 	return code;
 }
 
-static int
-do_hostname(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_hostname(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char line[CMD_MAX_LINE + 64];
 
@@ -93,31 +93,31 @@ do_hostname(struct cmd_ctx *x, const struct cmd_args *a)
 	return apply_statement(x, line, CFG_CTX_TOP);
 }
 
-static int
-do_kernel(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_kernel(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	if (a->n < 2)
 		return cmd_fail(x, CTL_ERR_INCOMPLETE,
 		    "%% Incomplete command: kernel protocol N | table N | metric N | on | off");
-	return do_router_stmt(x, a);
+	return cmd_router_stmt(x, a);
 }
 
-static int
-do_configure(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_configure(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	ctl_set_mode(x->c, CMD_MODE_CONFIG);
 	return CTL_OK;
 }
 
-static int
-do_router(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_router(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	ctl_set_mode(x->c, CMD_MODE_ROUTER);
 	return CTL_OK;
 }
 
-static int
-do_exit(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_exit(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	unsigned m = ctl_mode(x->c);
 
@@ -131,8 +131,8 @@ do_exit(struct cmd_ctx *x, const struct cmd_args *a)
 }
 
 /* vtysh's "do": a top-level command from a configuration mode. */
-static int
-do_do(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_do(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	unsigned mode = ctl_mode(x->c);
 	int code;
@@ -145,15 +145,15 @@ do_do(struct cmd_ctx *x, const struct cmd_args *a)
 	return code;
 }
 
-static int
-do_end(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_end(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	ctl_set_mode(x->c, CMD_MODE_VIEW);
 	return CTL_OK;
 }
 
-static int
-do_write(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_write(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char err[256];
 
@@ -162,8 +162,8 @@ do_write(struct cmd_ctx *x, const struct cmd_args *a)
 	return cmd_fail(x, CTL_OK, "configuration saved to %s", x->d->cfg_path);
 }
 
-static int
-do_reload(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_reload(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char err[256];
 
@@ -172,8 +172,8 @@ do_reload(struct cmd_ctx *x, const struct cmd_args *a)
 	return cmd_fail(x, CTL_OK, "configuration reloaded from %s", x->d->cfg_path);
 }
 
-static int
-do_clear_peer(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_clear_peer(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	const char *who = cmd_arg(a, "PEER");
 	struct hgw_addr addr;
@@ -203,99 +203,19 @@ debug_cats(const struct cmd_args *a)
 	return LOG_CAT_ALL;
 }
 
-static int
-do_debug(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_debug(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	log_set_debug(debug_cats(a), 1);
 	return CTL_OK;
 }
 
-static int
-do_no_debug(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_no_debug(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	log_set_debug(debug_cats(a), 0);
 	return CTL_OK;
 }
-
-#define R CMD_MODE_ROUTER
-#define P CMD_F_PRIV
-
-static const struct cmd_def cmd_defs[] = {
-	{ CMD_MODE_VIEW, "configure terminal",
-	  "Enter configuration mode\nConfigure from the terminal", do_configure, P },
-	{ CMD_MODE_ALL, "write memory",
-	  "Write the running configuration\nTo the configuration file (keeping a .bak)", do_write, P },
-	{ CMD_MODE_VIEW, "reload",
-	  "Re-read the configuration file and apply the difference (as SIGHUP)", do_reload, P },
-	{ CMD_MODE_VIEW, "clear peer (PEER|*)",
-	  "Reset sessions\nReset a peer's session\nPeer address\nEvery peer", do_clear_peer, P },
-	{ CMD_MODE_VIEW, "debug (peer|rib|kernel|all)",
-	  "Turn on debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
-	  do_debug, P },
-	{ CMD_MODE_VIEW, "no debug (peer|rib|kernel|all)",
-	  "Negate a command\nTurn off debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
-	  do_no_debug, P },
-	{ CMD_MODE_ALL, "exit", "Leave this mode (or the shell)", do_exit, 0 },
-	{ CMD_MODE_ALL, "quit", "Leave this mode (or the shell)", do_exit, 0 },
-	{ CMD_MODE_CONFIG | R, "end", "Back to the top level", do_end, 0 },
-	{ CMD_MODE_CONFIG | R, "do LINE", "Run a top-level command\nThe command", do_do, 0 },
-	{ CMD_MODE_CONFIG, "hostname WORD", "Set the host name\nThe name", do_hostname, P },
-	{ CMD_MODE_CONFIG, "router hgw", "Configure a routing process\nThe host-gw mesh", do_router, P },
-	{ R, "interface WORD", "The LAN interface\nInterface name", do_router_stmt, P },
-	{ R, "address ADDRESS", "Advertise this gateway address\nIPv4 or IPv6 address", do_router_stmt, P },
-	{ R, "no address ADDRESS", "Negate a command\nAdvertised gateway\nIPv4 or IPv6 address", do_router_stmt, P },
-	{ R, "node-id A.B.C.D", "Set the node id\nNode id as a dotted quad", do_router_stmt, P },
-	{ R, "no node-id", "Negate a command\nUse the interface's IPv4 address as node id", do_router_stmt, P },
-	{ R, "listen port (1-65535)", "Where to accept sessions\nTCP port\nPort number", do_router_stmt, P },
-	{ R, "network PREFIX", "Announce a container subnet of this node\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "no network ROUTE", "Negate a command\nWithdraw a container subnet\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "neighbor ADDRESS [port (1-65535)] [max-prefixes (1-4294967295)] [allow-third-party-gateway]",
-	  "Add a neighbor to dial\nIts LAN address\nIts hgw port\nPort number\nMost prefixes it may announce\nNumber\nAccept gateways and origins other than its own",
-	  do_router_stmt, P },
-	{ R, "cluster-network PREFIX", "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix",
-	  do_router_stmt, P },
-	{ R, "no cluster-network PREFIX", "Negate a command\nCluster network\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "allow PREFIX", "Accept sessions from this network besides the LAN\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "no allow PREFIX", "Negate a command\nAllowed source network\nIPv4 or IPv6 prefix", do_router_stmt, P },
-	{ R, "max-prefixes (1-4294967295)", "Most prefixes any peer may announce\nNumber", do_router_stmt, P },
-	{ R, "no max-prefixes", "Negate a command\nNo prefix limit", do_router_stmt, P },
-	{ R, "secret-file WORD", "TLS 1.3 with a pre-shared key from this file\nAbsolute path", do_router_stmt, P },
-	{ R, "no secret-file", "Negate a command\nNo pre-shared key", do_router_stmt, P },
-	{ R, "tls ca WORD cert WORD key WORD",
-	  "Mutual TLS 1.3 with certificates\nCA certificate\nPath\nThis node's certificate\nPath\nIts private key\nPath",
-	  do_router_stmt, P },
-	{ R, "no tls", "Negate a command\nNo certificates", do_router_stmt, P },
-	{ R, "cluster-network PREFIX subnet-length (1-128)",
-	  "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix\nLease this node a subnet of it\nSubnet length",
-	  do_router_stmt, P },
-	{ R, "lease-hold WORD", "How long a departed node's lease stays reserved\nSeconds, or with s, m or h",
-	  do_router_stmt, P },
-	{ R, "lease-file WORD", "Where this node keeps its lease across restarts\nAbsolute path", do_router_stmt, P },
-	{ R, "subnet-env WORD", "Where to write flannel's subnet.env\nAbsolute path", do_router_stmt, P },
-	{ R, "ipmasq", "Say FLANNEL_IPMASQ=true in subnet.env", do_router_stmt, P },
-	{ R, "no ipmasq", "Negate a command\nSay FLANNEL_IPMASQ=false", do_router_stmt, P },
-	{ R, "discovery multicast", "Find members on the LAN without configuration\nBy a multicast beacon",
-	  do_router_stmt, P },
-	{ R, "no discovery", "Negate a command\nNo discovery beacon", do_router_stmt, P },
-	{ R, "no neighbor PEER", "Negate a command\nRemove a neighbor\nIts address", do_router_stmt, P },
-	{ R, "timers keepalive SECONDS hold SECONDS",
-	  "Session timers\nKeepalive interval\nSeconds, one decimal allowed\nHold time\nSeconds, one decimal allowed",
-	  do_router_stmt, P },
-	{ R, "timers giveup SECONDS",
-	  "Session timers\nHow long a silent learned member is dialled before it is forgotten (at least 3 x hold)\nSeconds",
-	  do_router_stmt, P },
-	{ R, "timers startup SECONDS",
-	  "Session timers\nLongest wait for every neighbor's table before removing stale routes\nSeconds",
-	  do_router_stmt, P },
-	{ R, "no timers", "Negate a command\nDefault timers", do_router_stmt, P },
-	{ R, "kernel [protocol (5-255)] [table (1-4294967295)] [metric (0-4294967295)]",
-	  "Kernel routes\nRoute protocol number\nNumber\nRouting table\nTable id\nRoute metric\nMetric",
-	  do_kernel, P },
-	{ R, "kernel (on|off)", "Kernel routes\nInstall routes\nDo not touch the kernel", do_router_stmt, P },
-};
-
-#undef R
-#undef P
 
 static void
 dynamic(void *arg, const char *vartype, const char *partial, cmd_emit_fn emit,
@@ -333,18 +253,12 @@ cmd_init(struct hgwd *d)
 
 	if ((d->cmds = cmd_tree_new()) == NULL)
 		return -1;
-	for (i = 0; i < sizeof(cmd_defs) / sizeof(cmd_defs[0]); i++)
-		if (cmd_tree_add(d->cmds, &cmd_defs[i]) < 0)
-			fatalx("command table: bad syntax '%s'", cmd_defs[i].syntax);
-	for (i = 0; i < cmd_show_ndefs; i++)
-		if (cmd_tree_add(d->cmds, &cmd_show_defs[i]) < 0)
-			fatalx("command table: bad syntax '%s'", cmd_show_defs[i].syntax);
-	for (i = 0; i < lease_cmd_ndefs; i++)
-		if (cmd_tree_add(d->cmds, &lease_cmd_defs[i]) < 0)
-			fatalx("command table: bad syntax '%s'", lease_cmd_defs[i].syntax);
-	for (i = 0; i < members_cmd_ndefs; i++)
-		if (cmd_tree_add(d->cmds, &members_cmd_defs[i]) < 0)
-			fatalx("command table: bad syntax '%s'", members_cmd_defs[i].syntax);
+	for (i = 0; i < cmd_table_len; i++) {
+		if (cmd_table[i].fn == NULL)
+			fatalx("command table: no handler for '%s'", cmd_table[i].syntax);
+		if (cmd_tree_add(d->cmds, &cmd_table[i]) < 0)
+			fatalx("command table: bad syntax '%s'", cmd_table[i].syntax);
+	}
 	cmd_tree_set_dynamic(d->cmds, dynamic, d);
 	return 0;
 }

@@ -1,10 +1,12 @@
-/* cmd.h: the daemon's command tree: every command the shell can run, with its
- * syntax, help and handler in one table (cmd.c), show commands in cmd_show.c. */
+/* cmd.h: the daemon's command tree: every command the shell can run, defined
+ * once in cmd_table.c; the dispatcher (cmd.c) and the context each handler
+ * (cmd_handlers.h) gets. */
 #ifndef HGW_CMD_H
 #define HGW_CMD_H
 
 #include <stddef.h>
 
+#include "cmd_handlers.h"
 #include "cmdtree.h"
 
 struct hgwd;
@@ -25,10 +27,6 @@ void cmd_free(struct hgwd *d);
  * its text in msg, or CMD_STREAMING. */
 int cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg,
     size_t msglen);
-
-/* cmd_show.c */
-extern const struct cmd_def cmd_show_defs[];
-extern const size_t cmd_show_ndefs;
 
 int cmd_fail(struct cmd_ctx *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -59,8 +59,8 @@ count_entry(void *arg, struct rib_entry *e)
 		c->failed++;
 }
 
-static int
-show_summary(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	struct counts c = { d, 0, 0, 0, 0 };
@@ -261,8 +261,8 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 	    (unsigned long long)p->flaps, p->last_error[0] ? p->last_error : "none");
 }
 
-static int
-show_peers(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	const char *which = cmd_arg(a, "PEER");
@@ -483,8 +483,8 @@ routes_free(void *arg)
 	free(st);
 }
 
-static int
-show_routes(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_routes(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	const char *which = cmd_arg(a, "ROUTE");
@@ -592,8 +592,8 @@ find_missing(void *arg, struct rib_entry *e)
 	fib_collect(&m->missing, &e->pfx, &w->addr, m->d->cfg.kernel_metric);
 }
 
-static int
-show_fib(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	struct fib_dump fd = { NULL, 0, 0 };
@@ -693,8 +693,8 @@ show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 	return CTL_OK;
 }
 
-static int
-show_running(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_running(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -728,8 +728,8 @@ show_running(struct cmd_ctx *x, const struct cmd_args *a)
 	return CTL_OK;
 }
 
-static int
-show_version(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_version(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	if (cmd_arg(a, "json")) {
 		json_object *o = json_object_new_object();
@@ -742,23 +742,3 @@ show_version(struct cmd_ctx *x, const struct cmd_args *a)
 	ctl_printf(x->c, "hgwd %s, protocol version %d", PACKAGE_VERSION, HGW_PROTO_VERSION);
 	return CTL_OK;
 }
-
-#define S "Show running system information\n"
-
-const struct cmd_def cmd_show_defs[] = {
-	{ CMD_MODE_ALL, "show summary [json]",
-	  S "This node: identity, networks, peers, routes, kernel\nJSON output", show_summary, 0 },
-	{ CMD_MODE_ALL, "show peers [PEER] [detail] [json]",
-	  S "Sessions with other nodes\nOne peer\nEverything about each peer\nJSON output",
-	  show_peers, 0 },
-	{ CMD_MODE_ALL, "show routes [ROUTE] [json]",
-	  S "The RIB: every path, the best, conflicts, kernel state\nOne prefix\nJSON output",
-	  show_routes, 0 },
-	{ CMD_MODE_ALL, "show fib [json]",
-	  S "The kernel's routes of our protocol, against the RIB\nJSON output", show_fib, 0 },
-	{ CMD_MODE_ALL, "show running-config [json]", S "The configuration in effect\nJSON output",
-	  show_running, 0 },
-	{ CMD_MODE_ALL, "show version [json]", S "Software version\nJSON output", show_version, 0 },
-};
-
-const size_t cmd_show_ndefs = sizeof(cmd_show_defs) / sizeof(cmd_show_defs[0]);

@@ -760,8 +760,8 @@ lease_state(const struct hgwd *d, const struct lease *e, uint64_t *expires)
 	return "reserved";
 }
 
-static int
-show_leases(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	struct leases *L = d->leases;
@@ -848,10 +848,3 @@ show_leases(struct cmd_ctx *x, const struct cmd_args *a)
 		ctl_printf(x->c, "  %s", L->events[k % NEVENTS]);
 	return CTL_OK;
 }
-
-const struct cmd_def lease_cmd_defs[] = {
-	{ CMD_MODE_ALL, "show leases [json]",
-	  "Show running system information\nSubnet leases of the cluster network\nJSON output",
-	  show_leases, 0 },
-};
-const size_t lease_cmd_ndefs = sizeof(lease_cmd_defs) / sizeof(lease_cmd_defs[0]);

@@ -25,7 +25,4 @@ int leases_rx(struct hgwd *d, struct peer *p, const uint8_t *body, size_t len);
 /* Our leased networks (at most one per family); returns how many. */
 int leases_own(const struct hgwd *d, struct hgw_prefix *out, int max);
 
-extern const struct cmd_def lease_cmd_defs[];
-extern const size_t lease_cmd_ndefs;
-
 #endif

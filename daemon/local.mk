@@ -15,6 +15,7 @@ daemon_hgwd_SOURCES = \
 	daemon/lease.c daemon/lease.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
-	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c
+	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c daemon/cmd_handlers.h \
+	daemon/cmd_table.c daemon/cmd_table.h
 daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
 daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)

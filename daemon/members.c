@@ -280,8 +280,8 @@ member_state(const struct peer *p)
 	return "dialling";
 }
 
-static int
-show_members(struct cmd_ctx *x, const struct cmd_args *a)
+int
+cmd_show_members(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
 	struct peer *p;
@@ -341,10 +341,3 @@ show_members(struct cmd_ctx *x, const struct cmd_args *a)
 	    d->cfg.discovery ? "; discovery by multicast beacon is on" : "");
 	return CTL_OK;
 }
-
-const struct cmd_def members_cmd_defs[] = {
-	{ CMD_MODE_ALL, "show members [json]",
-	  "Show running system information\nThe nodes of the mesh this node knows\nJSON output",
-	  show_members, 0 },
-};
-const size_t members_cmd_ndefs = sizeof(members_cmd_defs) / sizeof(members_cmd_defs[0]);

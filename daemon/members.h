@@ -22,7 +22,4 @@ void members_peer_down(struct hgwd *d, struct peer *p);
 int members_rx(struct hgwd *d, struct peer *p, const uint8_t *body, size_t len);
 uint32_t members_giveup_ms(const struct hgwd *d);
 
-extern const struct cmd_def members_cmd_defs[];
-extern const size_t members_cmd_ndefs;
-
 #endif
