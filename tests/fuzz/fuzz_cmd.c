@@ -1,8 +1,9 @@
 /* fuzz_cmd.c: libFuzzer target for the control-command parser (daemon/cmdtree.c).
  *
- * The command table below copies the syntax and help strings of the daemon's
- * real table (daemon/cmd.c and daemon/cmd_show.c) with dummy handlers:
- * sync_cmd_table.py refreshes the copy, run.sh warns when it is out of date.
+ * The tree holds the daemon's own command table (daemon/cmd_table.c, linked
+ * with -DHGW_CMD_TABLE_NO_HANDLERS, so without handlers), plus a few
+ * definitions of its own (extra[] below) for the variable kinds the daemon
+ * does not use.
  *
  * Input: byte 0 chooses the mode and the operation, byte 1 a size, the rest
  * is the command line (up to a NUL):
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_table.h"
 #include "cmdtree.h"
 
 #define CHECK(cond) do { \
@@ -40,114 +42,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int
-dummy(struct cmd_ctx *ctx, const struct cmd_args *args)
-{
-	return 0;
-}
-
-/* Copies of the daemon's tables, by sync_cmd_table.py: do not edit by hand. */
-static const struct cmd_def defs[] = {
-/* BEGIN copy of daemon/cmd.c */
-#define R CMD_MODE_ROUTER
-#define P CMD_F_PRIV
-	{ CMD_MODE_VIEW, "configure terminal",
-	  "Enter configuration mode\nConfigure from the terminal", dummy, P },
-	{ CMD_MODE_ALL, "write memory",
-	  "Write the running configuration\nTo the configuration file (keeping a .bak)", dummy, P },
-	{ CMD_MODE_VIEW, "reload",
-	  "Re-read the configuration file and apply the difference (as SIGHUP)", dummy, P },
-	{ CMD_MODE_VIEW, "clear peer (PEER|*)",
-	  "Reset sessions\nReset a peer's session\nPeer address\nEvery peer", dummy, P },
-	{ CMD_MODE_VIEW, "debug (peer|rib|kernel|all)",
-	  "Turn on debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
-	  dummy, P },
-	{ CMD_MODE_VIEW, "no debug (peer|rib|kernel|all)",
-	  "Negate a command\nTurn off debug logging\nSessions and messages\nRouting table changes\nKernel writes and events\nEverything",
-	  dummy, P },
-	{ CMD_MODE_ALL, "exit", "Leave this mode (or the shell)", dummy, 0 },
-	{ CMD_MODE_ALL, "quit", "Leave this mode (or the shell)", dummy, 0 },
-	{ CMD_MODE_CONFIG | R, "end", "Back to the top level", dummy, 0 },
-	{ CMD_MODE_CONFIG | R, "do LINE", "Run a top-level command\nThe command", dummy, 0 },
-	{ CMD_MODE_CONFIG, "hostname WORD", "Set the host name\nThe name", dummy, P },
-	{ CMD_MODE_CONFIG, "router hgw", "Configure a routing process\nThe host-gw mesh", dummy, P },
-	{ R, "interface WORD", "The LAN interface\nInterface name", dummy, P },
-	{ R, "address ADDRESS", "Advertise this gateway address\nIPv4 or IPv6 address", dummy, P },
-	{ R, "no address ADDRESS", "Negate a command\nAdvertised gateway\nIPv4 or IPv6 address", dummy, P },
-	{ R, "node-id A.B.C.D", "Set the node id\nNode id as a dotted quad", dummy, P },
-	{ R, "no node-id", "Negate a command\nUse the interface's IPv4 address as node id", dummy, P },
-	{ R, "listen port (1-65535)", "Where to accept sessions\nTCP port\nPort number", dummy, P },
-	{ R, "network PREFIX", "Announce a container subnet of this node\nIPv4 or IPv6 prefix", dummy, P },
-	{ R, "no network ROUTE", "Negate a command\nWithdraw a container subnet\nIPv4 or IPv6 prefix", dummy, P },
-	{ R, "neighbor ADDRESS [port (1-65535)] [max-prefixes (1-4294967295)] [allow-third-party-gateway]",
-	  "Add a neighbor to dial\nIts LAN address\nIts hgw port\nPort number\nMost prefixes it may announce\nNumber\nAccept gateways and origins other than its own",
-	  dummy, P },
-	{ R, "cluster-network PREFIX", "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix",
-	  dummy, P },
-	{ R, "no cluster-network PREFIX", "Negate a command\nCluster network\nIPv4 or IPv6 prefix", dummy, P },
-	{ R, "allow PREFIX", "Accept sessions from this network besides the LAN\nIPv4 or IPv6 prefix", dummy, P },
-	{ R, "no allow PREFIX", "Negate a command\nAllowed source network\nIPv4 or IPv6 prefix", dummy, P },
-	{ R, "max-prefixes (1-4294967295)", "Most prefixes any peer may announce\nNumber", dummy, P },
-	{ R, "no max-prefixes", "Negate a command\nNo prefix limit", dummy, P },
-	{ R, "secret-file WORD", "TLS 1.3 with a pre-shared key from this file\nAbsolute path", dummy, P },
-	{ R, "no secret-file", "Negate a command\nNo pre-shared key", dummy, P },
-	{ R, "tls ca WORD cert WORD key WORD",
-	  "Mutual TLS 1.3 with certificates\nCA certificate\nPath\nThis node's certificate\nPath\nIts private key\nPath",
-	  dummy, P },
-	{ R, "no tls", "Negate a command\nNo certificates", dummy, P },
-	{ R, "cluster-network PREFIX subnet-length (1-128)",
-	  "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix\nLease this node a subnet of it\nSubnet length",
-	  dummy, P },
-	{ R, "lease-hold WORD", "How long a departed node's lease stays reserved\nSeconds, or with s, m or h",
-	  dummy, P },
-	{ R, "lease-file WORD", "Where this node keeps its lease across restarts\nAbsolute path", dummy, P },
-	{ R, "subnet-env WORD", "Where to write flannel's subnet.env\nAbsolute path", dummy, P },
-	{ R, "ipmasq", "Say FLANNEL_IPMASQ=true in subnet.env", dummy, P },
-	{ R, "no ipmasq", "Negate a command\nSay FLANNEL_IPMASQ=false", dummy, P },
-	{ R, "discovery multicast", "Find members on the LAN without configuration\nBy a multicast beacon",
-	  dummy, P },
-	{ R, "no discovery", "Negate a command\nNo discovery beacon", dummy, P },
-	{ R, "no neighbor PEER", "Negate a command\nRemove a neighbor\nIts address", dummy, P },
-	{ R, "timers keepalive SECONDS hold SECONDS",
-	  "Session timers\nKeepalive interval\nSeconds, one decimal allowed\nHold time\nSeconds, one decimal allowed",
-	  dummy, P },
-	{ R, "timers startup SECONDS",
-	  "Session timers\nLongest wait for every neighbor's table before removing stale routes\nSeconds",
-	  dummy, P },
-	{ R, "no timers", "Negate a command\nDefault timers", dummy, P },
-	{ R, "kernel [protocol (5-255)] [table (1-4294967295)] [metric (0-4294967295)]",
-	  "Kernel routes\nRoute protocol number\nNumber\nRouting table\nTable id\nRoute metric\nMetric",
-	  dummy, P },
-	{ R, "kernel (on|off)", "Kernel routes\nInstall routes\nDo not touch the kernel", dummy, P },
-#undef R
-#undef P
-/* END copy of daemon/cmd.c */
-/* BEGIN copy of daemon/cmd_show.c */
-#define S "Show running system information\n"
-	{ CMD_MODE_ALL, "show summary [json]",
-	  S "This node: identity, networks, peers, routes, kernel\nJSON output", dummy, 0 },
-	{ CMD_MODE_ALL, "show peers [PEER] [detail] [json]",
-	  S "Sessions with other nodes\nOne peer\nEverything about each peer\nJSON output",
-	  dummy, 0 },
-	{ CMD_MODE_ALL, "show routes [ROUTE] [json]",
-	  S "The RIB: every path, the best, conflicts, kernel state\nOne prefix\nJSON output",
-	  dummy, 0 },
-	{ CMD_MODE_ALL, "show fib [json]",
-	  S "The kernel's routes of our protocol, against the RIB\nJSON output", dummy, 0 },
-	{ CMD_MODE_ALL, "show running-config", S "The configuration in effect", dummy, 0 },
-	{ CMD_MODE_ALL, "show version", S "Software version", dummy, 0 },
-#undef S
-/* END copy of daemon/cmd_show.c */
-
 /* Not in the daemon: the parser's other variable kinds, a hidden command and
  * a LINE, so that their code is fuzzed too. */
+static const struct cmd_def extra[] = {
 	{ CMD_MODE_ALL, "ping (X:X::X:X|A.B.C.D) [count (1-100)]",
-	  "Send echo requests\nIPv6 address\nIPv4 address\nHow many\nCount", dummy, 0 },
+	  "Send echo requests\nIPv6 address\nIPv4 address\nHow many\nCount", NULL, 0 },
 	{ CMD_MODE_CONFIG, "static A.B.C.D/M X:X::X:X/M [SECONDS]",
-	  "A static route\nIPv4 prefix\nIPv6 prefix\nAn age", dummy, 0 },
-	{ CMD_MODE_ALL, "debug-dump LINE", "Internal dump\nWhat to dump", dummy, CMD_F_HIDDEN },
+	  "A static route\nIPv4 prefix\nIPv6 prefix\nAn age", NULL, 0 },
+	{ CMD_MODE_ALL, "debug-dump LINE", "Internal dump\nWhat to dump", NULL, CMD_F_HIDDEN },
 	{ CMD_MODE_VIEW, "log [level (0-7) tag WORD] LINE",
-	  "Write to the log\nA level\nThe level\nA tag\nThe tag\nThe message", dummy, 0 },
+	  "Write to the log\nA level\nThe level\nA tag\nThe tag\nThe message", NULL, 0 },
 };
 
 static struct cmd_tree *tree;
@@ -200,9 +104,14 @@ build_tree(void)
 	size_t i;
 
 	CHECK(t != NULL);
-	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
-		if (cmd_tree_add(t, &defs[i]) != 0) {
-			fprintf(stderr, "fuzz_cmd: bad table entry '%s'\n", defs[i].syntax);
+	for (i = 0; i < cmd_table_len; i++)
+		if (cmd_tree_add(t, &cmd_table[i]) != 0) {
+			fprintf(stderr, "fuzz_cmd: bad table entry '%s'\n", cmd_table[i].syntax);
+			abort();
+		}
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		if (cmd_tree_add(t, &extra[i]) != 0) {
+			fprintf(stderr, "fuzz_cmd: bad extra entry '%s'\n", extra[i].syntax);
 			abort();
 		}
 	return t;
@@ -436,14 +345,14 @@ custom(unsigned mode, unsigned arg, const char *rest, size_t len)
 	def.modes = mode ? mode : CMD_MODE_VIEW;
 	def.syntax = syntax;
 	def.help = help;
-	def.fn = dummy;
+	def.fn = NULL;
 	def.flags = arg & 0x80 ? CMD_F_HIDDEN : 0;
 	if (cmd_tree_add(t, &def) == 0) {
 		cmd_tree_set_dynamic(t, dynamic, (void *)&tree);
 		do_match(t, CMD_MODE_ALL, line, 1);
 		do_complete_help(t, CMD_MODE_ALL, line, (int)(arg & 0x7f), 7);
 		/* A second, well-formed command beside it. */
-		CHECK(cmd_tree_add(t, &defs[sizeof(defs) / sizeof(defs[0]) - 1]) == 0);
+		CHECK(cmd_tree_add(t, &extra[sizeof(extra) / sizeof(extra[0]) - 1]) == 0);
 		do_match(t, CMD_MODE_ALL, line, 1);
 		do_complete_help(t, CMD_MODE_ALL, line, (int)(arg & 0x7f), 7);
 	}

@@ -158,7 +158,9 @@ CMD_LINES = [
             "clear peer 10.0.0.2", "debug peer", "no debug all", "reload",
             "write memory", "exit", "quit", "! a comment", "", "sh", "show ",
             "d", "show peers fd00::1 ", "ping 10.0.0.1 count 5",
-            "log level 3 tag x hello world", "debug-dump all of it"]),
+            "log level 3 tag x hello world", "debug-dump all of it",
+            "show leases", "show leases json", "show members", "show members json",
+            "show version json", "show running-config json", "sh le j", "sh mem"]),
     (CONFIG, ["hostname node-1", "router hgw", "end", "exit",
               "static 10.0.0.0/8 fd00::/8 0.5", "ho"]),
     (ROUTER, ["interface eth0", "node-id 10.0.0.1", "no node-id", "address 192.168.10.1",
@@ -175,7 +177,9 @@ CMD_LINES = [
               "no max-prefixes", "secret-file /etc/hgw/psk", "no secret-file",
               "tls ca /etc/hgw/ca.pem cert /etc/hgw/n1.pem key /etc/hgw/n1.key", "no tls",
               "do show peers", "do sh ru", "ipmasq", "no ipmasq", "discovery multicast",
-              "no discovery"]),
+              "no discovery", "timers giveup 30", "timers giveup 0.5", "t g",
+              "cluster-network 10.244.0.0/16 subnet-length 24", "lease-hold 1h",
+              "lease-file /var/lib/hgw/lease", "subnet-env /run/flannel/subnet.env"]),
 ]
 
 

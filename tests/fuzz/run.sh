@@ -56,12 +56,6 @@ inputs() {
 	find "$1" -type f ! -name 'README*' ! -name '.*' | LC_ALL=C sort
 }
 
-# fuzz_cmd.c copies the daemon's command table: say when they drift apart.
-check_cmd_table() {
-	command -v python3 >/dev/null 2>&1 || return 0
-	python3 "$here/sync_cmd_table.py" --check | sed 's/^/run.sh: warning: /'
-}
-
 # Replays files through a target once; 0 when none fails.
 replay() {
 	t=$1; shift
@@ -85,7 +79,6 @@ for t in $targets; do
 		status=1
 		continue
 	fi
-	[ "$t" = cmd ] && check_cmd_table
 	# shellcheck disable=SC2046
 	if ! replay "$t" $(inputs "$here/regress/$t"); then
 		echo "FAIL fuzz_$t: regression inputs"
