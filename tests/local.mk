@@ -17,6 +17,13 @@ tests_unit_test_fsm_LDADD = $(UNIT_LDADD)
 tests_unit_test_cmdtree_SOURCES = tests/unit/test_cmdtree.c daemon/cmdtree.c
 tests_unit_test_cmdtree_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmdtree_LDADD = $(UNIT_LDADD)
+# The daemon's command table without its handlers: no daemon code is linked.
+check_PROGRAMS += tests/unit/test_cmd_table
+tests_unit_test_cmd_table_SOURCES = tests/unit/test_cmd_table.c daemon/cmd_table.c \
+	daemon/cmd_table.h daemon/cmdtree.c
+tests_unit_test_cmd_table_CPPFLAGS = $(AM_CPPFLAGS) -DHGW_CMD_TABLE_NO_HANDLERS
+tests_unit_test_cmd_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmd_table_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test_rib tests/unit/test_config
 tests_unit_test_rib_SOURCES = tests/unit/test_rib.c daemon/rib.c daemon/util.c daemon/log.c
@@ -27,7 +34,7 @@ tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/test_addr tests/unit/test_wire tests/unit/test_fsm \
-	tests/unit/test_cmdtree tests/unit/test_rib tests/unit/test_config
+	tests/unit/test_cmdtree tests/unit/test_cmd_table tests/unit/test_rib tests/unit/test_config
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
