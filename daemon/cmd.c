@@ -13,6 +13,7 @@
 #include "hgwd.h"
 #include "log.h"
 #include "peer.h"
+#include "reconf.h"
 
 int
 cmd_fail(struct cmd_ctx *x, int code, const char *fmt, ...)
@@ -59,7 +60,7 @@ apply_statement(struct cmd_ctx *x, const char *line, enum cfg_ctx cctx)
 		config_free(&nc);
 		return cmd_fail(x, CTL_ERR_VALUE, "%% %s", err);
 	}
-	if (hgwd_apply_config(d, &nc, err, sizeof(err)) < 0) {
+	if (reconf_apply(d, &nc, err, sizeof(err)) < 0) {
 		config_free(&nc);
 		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
 	}
@@ -157,8 +158,9 @@ cmd_write(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char err[256];
 
-	if (hgwd_write_config(x->d, err, sizeof(err)) < 0)
+	if (config_save(&x->d->cfg, x->d->cfg_path, err, sizeof(err)) < 0)
 		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
+	log_info("configuration written to %s", x->d->cfg_path);
 	return cmd_fail(x, CTL_OK, "configuration saved to %s", x->d->cfg_path);
 }
 
@@ -167,7 +169,7 @@ cmd_reload(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	char err[256];
 
-	if (hgwd_reload(x->d, err, sizeof(err)) < 0)
+	if (reconf_reload(x->d, err, sizeof(err)) < 0)
 		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
 	return cmd_fail(x, CTL_OK, "configuration reloaded from %s", x->d->cfg_path);
 }

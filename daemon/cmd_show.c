@@ -7,10 +7,14 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "hgwd.h"
+#include "fib.h"
 #include "kernel.h"
 #include "lease.h"
+#include "listen.h"
 #include "log.h"
 #include "peer.h"
+#include "session.h"
+#include "sync.h"
 
 #define ROUTES_PER_CALL 256
 
@@ -70,14 +74,16 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	uint64_t up = now_ms() - d->start_ms;
 	const struct kernel_stats *ks = kernel_stats(d->kernel);
 	struct hgw_prefix leased[2];
+	struct listen_stats ls;
 	int nleased;
 	size_t i;
 
 	rib_foreach(&d->rib, count_entry, &c);
+	listen_get_stats(d, &ls);
 	nleased = leases_own(d, leased, 2);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		npeers++;
-		nest += p->est != NULL;
+		nest += peer_is_up(p);
 		ncfg += p->configured;
 	}
 	hgw_nodeid_fmt(d->node_id, nb, sizeof(nb));
@@ -125,16 +131,16 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 		json_object_object_add(kern, "errors", json_object_new_int64((int64_t)ks->errors));
 		json_object_object_add(kern, "overruns", json_object_new_int64((int64_t)ks->overruns));
 		json_object_object_add(o, "kernel", kern);
-		json_object_object_add(o, "initialSyncDone", json_object_new_boolean(fib_sync_done(d->fib)));
+		json_object_object_add(o, "initialSyncDone", json_object_new_boolean(sync_done(d->sync)));
 		{
 			json_object *lim = json_object_new_object();
 
 			json_object_object_add(lim, "maxFrame", json_object_new_int(HGW_MAX_FRAME));
-			json_object_object_add(lim, "handshakes", json_object_new_int(d->pending_max));
-			json_object_object_add(lim, "acceptsPerSecond", json_object_new_int(PEER_ACCEPT_RATE));
-			json_object_object_add(lim, "acceptBurst", json_object_new_int(PEER_ACCEPT_BURST));
-			json_object_object_add(lim, "outputBytes", json_object_new_int(PEER_OUTPUT_MAX));
-			json_object_object_add(lim, "connectionsRefused", json_object_new_int64((int64_t)d->refused));
+			json_object_object_add(lim, "handshakes", json_object_new_int(ls.pending_max));
+			json_object_object_add(lim, "acceptsPerSecond", json_object_new_int(ls.rate));
+			json_object_object_add(lim, "acceptBurst", json_object_new_int(ls.burst));
+			json_object_object_add(lim, "outputBytes", json_object_new_int(HGW_SESSION_OUTPUT_MAX));
+			json_object_object_add(lim, "connectionsRefused", json_object_new_int64((int64_t)ls.refused));
 			json_object_object_add(o, "limits", lim);
 		}
 		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
@@ -160,10 +166,10 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 		    (unsigned long long)ks->errors);
 	else
 		ctl_printf(x->c, "Kernel: off");
-	ctl_printf(x->c, "Initial sync: %s", fib_sync_done(d->fib) ? "done" : "in progress");
+	ctl_printf(x->c, "Initial sync: %s", sync_done(d->sync) ? "done" : "in progress");
 	ctl_printf(x->c, "Limits: %d handshakes at once, %d accepts/s (bursts of %d), %d bytes of output a peer; %llu connections refused",
-	    d->pending_max, PEER_ACCEPT_RATE, PEER_ACCEPT_BURST, PEER_OUTPUT_MAX,
-	    (unsigned long long)d->refused);
+	    ls.pending_max, ls.rate, ls.burst, HGW_SESSION_OUTPUT_MAX,
+	    (unsigned long long)ls.refused);
 	return CTL_OK;
 }
 
@@ -172,21 +178,14 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 static const char *
 peer_state(const struct peer *p)
 {
-	const struct session *best = p->est;
-	int i;
-
-	if (best == NULL)
-		for (i = 0; i < PEER_MAX_SESSIONS; i++)
-			if (p->sess[i] != NULL && (best == NULL || p->sess[i]->state > best->state))
-				best = p->sess[i];
-	return best ? hgw_state_name(best->state) : "idle";
+	return hgw_state_name(peer_fsm_state(p));
 }
 
 static json_object *
 peer_json(const struct peer *p)
 {
 	json_object *o = json_object_new_object();
-	const struct session *s = p->est;
+	const struct session *s = peer_session(p);
 	uint64_t now = now_ms();
 	char nb[16];
 
@@ -197,24 +196,24 @@ peer_json(const struct peer *p)
 	json_object_object_add(o, "nodeId", p->node_id ?
 	    json_object_new_string(hgw_nodeid_fmt(p->node_id, nb, sizeof(nb))) : NULL);
 	json_object_object_add(o, "hostname", jstr_or_null(p->hostname));
-	json_object_object_add(o, "direction", s ? json_object_new_string(s->outbound ?
+	json_object_object_add(o, "direction", s ? json_object_new_string(session_outbound(s) ?
 	    "outbound" : "inbound") : NULL);
-	json_object_object_add(o, "uptimeMs", s ? json_object_new_int64((int64_t)(now - s->established_ms)) : NULL);
+	json_object_object_add(o, "uptimeMs", s ? json_object_new_int64((int64_t)(now - session_established_ms(s))) : NULL);
 	json_object_object_add(o, "downtimeMs", s ? NULL : json_object_new_int64((int64_t)(now - p->down_since_ms)));
-	json_object_object_add(o, "holdTimeMs", s ? json_object_new_int64(s->hold_ms) : NULL);
-	json_object_object_add(o, "keepaliveMs", s ? json_object_new_int64(s->ka_ms) : NULL);
+	json_object_object_add(o, "holdTimeMs", s ? json_object_new_int64(session_hold_ms(s)) : NULL);
+	json_object_object_add(o, "keepaliveMs", s ? json_object_new_int64(session_keepalive_ms(s)) : NULL);
 	json_object_object_add(o, "eorReceived", json_object_new_boolean(p->eor_received));
 	json_object_object_add(o, "prefixesReceived", json_object_new_int64((int64_t)p->pfx_received));
 	json_object_object_add(o, "prefixesAccepted", json_object_new_int64(p->pfx_accepted));
 	json_object_object_add(o, "prefixesRefused", json_object_new_int64((int64_t)p->pfx_refused));
 	json_object_object_add(o, "lastRefused", jstr_or_null(p->last_refused));
-	json_object_object_add(o, "messagesIn", json_object_new_int64((int64_t)p->msgs_in));
-	json_object_object_add(o, "messagesOut", json_object_new_int64((int64_t)p->msgs_out));
+	json_object_object_add(o, "messagesIn", json_object_new_int64((int64_t)p->st.msgs_in));
+	json_object_object_add(o, "messagesOut", json_object_new_int64((int64_t)p->st.msgs_out));
 	json_object_object_add(o, "updatesIn", json_object_new_int64((int64_t)p->updates_in));
 	json_object_object_add(o, "updatesOut", json_object_new_int64((int64_t)p->updates_out));
-	json_object_object_add(o, "notificationsIn", json_object_new_int64((int64_t)p->notify_in));
-	json_object_object_add(o, "notificationsOut", json_object_new_int64((int64_t)p->notify_out));
-	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->errors));
+	json_object_object_add(o, "notificationsIn", json_object_new_int64((int64_t)p->st.notify_in));
+	json_object_object_add(o, "notificationsOut", json_object_new_int64((int64_t)p->st.notify_out));
+	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->st.errors));
 	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
 	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
 	if (s == NULL && (p->configured || p->learned) && p->retry_at_ms > now)
@@ -232,7 +231,7 @@ cmp_peer(const void *a, const void *b)
 static void
 peer_detail(struct ctl_conn *c, const struct peer *p)
 {
-	const struct session *s = p->est;
+	const struct session *s = peer_session(p);
 	char nb[16], age[32];
 	uint64_t now = now_ms();
 
@@ -243,8 +242,8 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 		    p->hostname[0] ? p->hostname : "-");
 	if (s)
 		ctl_printf(c, "  Up for %s, %s, hold time %u ms, keepalive %u ms, END-OF-RIB %s",
-		    fmt_age(now - s->established_ms, age, sizeof(age)),
-		    s->outbound ? "outbound" : "inbound", s->hold_ms, s->ka_ms,
+		    fmt_age(now - session_established_ms(s), age, sizeof(age)),
+		    session_outbound(s) ? "outbound" : "inbound", session_hold_ms(s), session_keepalive_ms(s),
 		    p->eor_received ? "received" : "not yet received");
 	else
 		ctl_printf(c, "  Down for %s%s", fmt_age(now - p->down_since_ms, age, sizeof(age)),
@@ -254,10 +253,10 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 	    (unsigned long long)p->pfx_refused, p->last_refused[0] ? "; last refused " : "",
 	    p->last_refused);
 	ctl_printf(c, "  Messages: %llu in, %llu out; updates %llu in, %llu out; notifications %llu in, %llu out",
-	    (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out,
+	    (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out,
 	    (unsigned long long)p->updates_in, (unsigned long long)p->updates_out,
-	    (unsigned long long)p->notify_in, (unsigned long long)p->notify_out);
-	ctl_printf(c, "  Errors %llu, flaps %llu, last error: %s", (unsigned long long)p->errors,
+	    (unsigned long long)p->st.notify_in, (unsigned long long)p->st.notify_out);
+	ctl_printf(c, "  Errors %llu, flaps %llu, last error: %s", (unsigned long long)p->st.errors,
 	    (unsigned long long)p->flaps, p->last_error[0] ? p->last_error : "none");
 }
 
@@ -311,12 +310,12 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 		const struct session *s;
 
 		p = list[i];
-		s = p->est;
+		s = peer_session(p);
 		ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6.1f %6llu %6u %8llu %8llu", p->name,
 		    p->node_id ? hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)) : "-", peer_state(p),
-		    fmt_age(now - (s ? s->established_ms : p->down_since_ms), age, sizeof(age)),
-		    s ? s->hold_ms / 1000.0 : 0.0, (unsigned long long)p->pfx_received,
-		    p->pfx_accepted, (unsigned long long)p->msgs_in, (unsigned long long)p->msgs_out);
+		    fmt_age(now - (s ? session_established_ms(s) : p->down_since_ms), age, sizeof(age)),
+		    s ? session_hold_ms(s) / 1000.0 : 0.0, (unsigned long long)p->pfx_received,
+		    p->pfx_accepted, (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out);
 	}
 	ctl_printf(x->c, "Total: %zu peer%s", n, n == 1 ? "" : "s");
 	free(list);
@@ -339,16 +338,16 @@ route_json(struct hgwd *d, const struct rib_entry *e)
 	json_object *o = json_object_new_object(), *paths = json_object_new_array();
 	const struct rib_path *p, *best = rib_best(e);
 	char buf[HGW_ADDRSTRLEN], reason[160], nb[16];
-	const char *state = fib_state_name(d, e, reason, sizeof(reason));
+	enum fib_state st = fib_state(d, e, reason, sizeof(reason));
 	uint32_t now = hgwd_now_ds(d);
 
 	json_object_object_add(o, "prefix", json_object_new_string(
 	    hgw_prefix_fmt(&e->pfx, buf, sizeof(buf))));
 	json_object_object_add(o, "family", json_object_new_string(
 	    e->pfx.family == AF_INET ? "ipv4" : "ipv6"));
-	json_object_object_add(o, "installed", json_object_new_boolean(strcmp(state, "installed") == 0));
-	json_object_object_add(o, "fib", json_object_new_string(state));
-	json_object_object_add(o, "reason", strcmp(state, "installed") == 0 ? NULL : jstr_or_null(reason));
+	json_object_object_add(o, "installed", json_object_new_boolean(st == FIB_ST_INSTALLED));
+	json_object_object_add(o, "fib", json_object_new_string(fib_state_str(st)));
+	json_object_object_add(o, "reason", st == FIB_ST_INSTALLED ? NULL : jstr_or_null(reason));
 	json_object_object_add(o, "conflict", json_object_new_boolean((e->flags & RIB_E_CONFLICT) != 0));
 	json_object_object_add(o, "kernelGateway", e->fib_nh ?
 	    json_object_new_string(hgw_addr_fmt(&e->fib_nh->addr, buf, sizeof(buf))) : NULL);
@@ -375,7 +374,8 @@ route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
 {
 	const struct rib_path *p, *best = rib_best(e);
 	char pb[HGW_ADDRSTRLEN], gb[HGW_ADDRSTRLEN], ob[16], age[32], reason[160];
-	const char *state = fib_state_name(d, e, reason, sizeof(reason));
+	enum fib_state st = fib_state(d, e, reason, sizeof(reason));
+	const char *state = fib_state_str(st);
 	uint32_t now = hgwd_now_ds(d);
 	int first = 1;
 
@@ -386,15 +386,15 @@ route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
 		char codes[4] = "   ";
 
 		codes[0] = p == best ? '*' : ' ';
-		codes[1] = p == best && strcmp(state, "installed") == 0 ? '>' :
+		codes[1] = p == best && st == FIB_ST_INSTALLED ? '>' :
 		    p->peer == NULL ? 'L' : ' ';
 		codes[2] = (e->flags & RIB_E_CONFLICT) ? 'C' : ' ';
 		ctl_printf(c, "%s%-24s %-24s %-15s %-15s %-9s %s%s%s", codes, first ? pb : "",
 		    hgw_addr_fmt(&p->nh->addr, gb, sizeof(gb)),
 		    hgw_nodeid_fmt(p->origin, ob, sizeof(ob)), p->peer ? p->peer->name : "local",
 		    fmt_age((uint64_t)((now - p->since_ds) & 0x3fffffffu) * 100, age, sizeof(age)),
-		    p == best ? state : "", p == best && reason[0] && strcmp(state, "local") ? ": " : "",
-		    p == best && strcmp(state, "local") ? reason : "");
+		    p == best ? state : "", p == best && reason[0] && st != FIB_ST_LOCAL ? ": " : "",
+		    p == best && st != FIB_ST_LOCAL ? reason : "");
 		first = 0;
 	}
 }
@@ -555,6 +555,10 @@ cmp_row(const void *a, const void *b)
 	return x->metric < y->metric ? -1 : x->metric > y->metric;
 }
 
+/* How a kernel route compares with the RIB's wish. */
+enum fib_diff { FIB_DIFF_OK, FIB_DIFF_MISSING, FIB_DIFF_STALE_METRIC, FIB_DIFF_EXTRA, FIB_DIFF_DIFFERENT };
+static const char *const fib_diff_names[] = { "ok", "missing", "stale-metric", "extra", "different" };
+
 /* The RIB's wish for p: its best path's gateway when it should be installed. */
 static const struct nexthop *
 rib_wish(struct hgwd *d, const struct hgw_prefix *p)
@@ -564,7 +568,7 @@ rib_wish(struct hgwd *d, const struct hgw_prefix *p)
 
 	if (e == NULL || rib_best(e) == NULL || rib_best(e)->peer == NULL)
 		return NULL;
-	if (strcmp(fib_state_name(d, e, reason, sizeof(reason)), "not-installed") == 0)
+	if (fib_state(d, e, reason, sizeof(reason)) == FIB_ST_NOT_INSTALLED)
 		return NULL;
 	return rib_best(e)->nh;
 }
@@ -585,8 +589,7 @@ find_missing(void *arg, struct rib_entry *e)
 	if (w == NULL)
 		return;
 	key.pfx = e->pfx;
-	key.metric = e->pfx.family == AF_INET6 && m->d->cfg.kernel_metric == 0 ? 1024 :
-	    m->d->cfg.kernel_metric;
+	key.metric = kernel_effective_metric(e->pfx.family, m->d->cfg.kernel_metric);
 	if (m->fd->n && bsearch(&key, m->fd->rows, m->fd->n, sizeof(key), cmp_row) != NULL)
 		return;
 	fib_collect(&m->missing, &e->pfx, &w->addr, m->d->cfg.kernel_metric);
@@ -642,20 +645,22 @@ cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 		int missing = i >= fd.n;
 		struct fib_row *r = missing ? &m.missing.rows[i - fd.n] : &fd.rows[i];
 		const struct nexthop *w = missing ? NULL : rib_wish(d, &r->pfx);
+		enum fib_diff st;
 		const char *status;
 
 		if (missing)
-			status = "missing";
+			st = FIB_DIFF_MISSING;
 		else if (r->metric != d->cfg.kernel_metric &&
-		    !(r->pfx.family == AF_INET6 && d->cfg.kernel_metric == 0 && r->metric == 1024))
-			status = "stale-metric";
+		    r->metric != kernel_effective_metric(r->pfx.family, d->cfg.kernel_metric))
+			st = FIB_DIFF_STALE_METRIC;
 		else if (w == NULL)
-			status = "extra";
+			st = FIB_DIFF_EXTRA;
 		else if (hgw_addr_cmp(&w->addr, &r->gw) != 0)
-			status = "different";
+			st = FIB_DIFF_DIFFERENT;
 		else
-			status = "ok";
-		diffs += strcmp(status, "ok") != 0;
+			st = FIB_DIFF_OK;
+		status = fib_diff_names[st];
+		diffs += st != FIB_DIFF_OK;
 		hgw_prefix_fmt(&r->pfx, pb, sizeof(pb));
 		hgw_addr_fmt(&r->gw, gb, sizeof(gb));
 		if (json) {
@@ -677,8 +682,8 @@ cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 			} else
 				json_object_object_add(routes, pb, j);
 		} else
-			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s", strcmp(status, "ok") ? '!' : ' ',
-			    pb, missing ? "-" : gb, r->metric, strcmp(status, "ok") == 0 ? "" :
+			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s", st != FIB_DIFF_OK ? '!' : ' ',
+			    pb, missing ? "-" : gb, r->metric, st == FIB_DIFF_OK ? "" :
 			    missing ? "missing (the RIB wants it)" : status);
 	}
 	if (json) {

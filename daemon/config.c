@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -850,4 +851,30 @@ config_write(const struct config *c, FILE *f)
 	if (!c->kernel_on)
 		fprintf(f, " kernel off\n");
 	fprintf(f, "!\n");
+}
+
+int
+config_save(const struct config *c, const char *path, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "! hgwd configuration, written by 'write memory'\n");
+	config_write(c, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r = file_write_atomic(path, buf, len, mode, 1, 0, err, errlen);
+	free(buf);
+	return r;
 }

@@ -83,6 +83,9 @@ int config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 int config_check(const struct config *c, char *err, size_t errlen);
 /* Writes the configuration normalized: defaults left out, sorted lists. */
 void config_write(const struct config *c, FILE *f);
+/* Writes c to path atomically (the previous file kept as path.bak), with a
+ * header line; 0, or -1 with err set. */
+int config_save(const struct config *c, const char *path, char *err, size_t errlen);
 
 int config_has_network(const struct config *c, const struct hgw_prefix *p);
 const struct cfg_neighbor *config_find_neighbor(const struct config *c,

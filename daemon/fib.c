@@ -1,22 +1,24 @@
 /* fib.c: keeps the kernel FIB in step with the RIB: coalesced batches of
- * writes, the startup sweep of stale routes, restoring routes others delete,
- * and resyncs after interface changes or lost events. */
+ * writes, the sweep of stale routes once the initial sync is over (a
+ * subscriber of sync.c), restoring routes others delete, and resyncs after
+ * interface changes or lost events. It knows no peer. */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fib.h"
 #include "hgwd.h"
 #include "kernel.h"
-#include "lease.h"
 #include "log.h"
+#include "sync.h"
 
 #define FLUSH_MAX	8192	/* entries per round; the loop runs between rounds */
 #define RETRY_MS	2000
 
 struct fib {
 	struct hgwd *d;
-	struct event *flush_ev, *sync_ev, *retry_ev;
+	struct event *flush_ev, *retry_ev;
 	int sync_done;
 	int resync_pending;
 	uint32_t epoch;
@@ -28,16 +30,12 @@ struct fib {
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
-static void sync_timeout(evutil_socket_t fd, short what, void *arg);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
 static uint32_t
 our_metric(const struct hgwd *d, int family)
 {
-	/* IPv6 stores metric 0 as 1024. */
-	if (family == AF_INET6 && d->cfg.kernel_metric == 0)
-		return 1024;
-	return d->cfg.kernel_metric;
+	return kernel_effective_metric(family, d->cfg.kernel_metric);
 }
 
 static void
@@ -49,8 +47,8 @@ set_fib_nh(struct hgwd *d, struct rib_entry *e, const struct hgw_addr *gw)
 	e->fib_nh = nh;
 }
 
-static void
-on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *gw,
+void
+fib_on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *gw,
     uint32_t metric)
 {
 	struct fib *f = arg;
@@ -82,11 +80,9 @@ on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *
 	rib_mark_dirty(&d->rib, e);
 }
 
-static void
-on_link(void *arg, int full)
+void
+fib_on_link(struct fib *f, int full)
 {
-	struct fib *f = arg;
-
 	/* On-link verdicts may have changed; a link that went down took its
 	 * IPv4 routes with it without a word: reread and re-evaluate. An
 	 * address change that leaves the subnets as they were needs neither. */
@@ -95,11 +91,10 @@ on_link(void *arg, int full)
 		f->resync_pending = 1;
 		event_active(f->flush_ev, EV_TIMEOUT, 0);
 	}
-	hgwd_link_changed(f->d);
 }
 
-static void
-on_overrun(void *arg)
+void
+fib_on_overrun(void *arg)
 {
 	struct fib *f = arg;
 
@@ -119,10 +114,9 @@ fib_new(struct hgwd *d)
 	f->ops = calloc(FLUSH_MAX, sizeof(*f->ops));
 	f->wants = calloc(FLUSH_MAX, sizeof(*f->wants));
 	f->flush_ev = event_new(d->base, -1, 0, flush_cb, f);
-	f->sync_ev = evtimer_new(d->base, sync_timeout, f);
 	f->retry_ev = evtimer_new(d->base, retry_cb, f);
 	if (f->batch == NULL || f->ops == NULL || f->wants == NULL ||
-	    f->flush_ev == NULL || f->sync_ev == NULL || f->retry_ev == NULL) {
+	    f->flush_ev == NULL || f->retry_ev == NULL) {
 		fib_free(f);
 		return NULL;
 	}
@@ -137,8 +131,6 @@ fib_free(struct fib *f)
 		return;
 	if (f->flush_ev)
 		event_free(f->flush_ev);
-	if (f->sync_ev)
-		event_free(f->sync_ev);
 	if (f->retry_ev)
 		event_free(f->retry_ev);
 	free(f->batch);
@@ -148,18 +140,6 @@ fib_free(struct fib *f)
 	free(f);
 }
 
-/* Kernel callbacks for kernel_open. */
-void fib_kernel_cb(struct fib *f, struct kernel_cb *cb);
-
-void
-fib_kernel_cb(struct fib *f, struct kernel_cb *cb)
-{
-	cb->route = on_route;
-	cb->link = on_link;
-	cb->overrun = on_overrun;
-	cb->arg = f;
-}
-
 void
 fib_schedule(void *arg)
 {
@@ -167,12 +147,6 @@ fib_schedule(void *arg)
 
 	if (f != NULL)
 		event_active(f->flush_ev, EV_TIMEOUT, 0);
-}
-
-int
-fib_sync_done(const struct fib *f)
-{
-	return f->sync_done;
 }
 
 /* What the kernel should hold for e, or NULL with *err saying why not. */
@@ -386,47 +360,26 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	rib_foreach(&f->d->rib, retry_one, f);
 }
 
+/* The initial sync is over (sync.c): sweep what nobody announced. */
 static void
-sync_over(struct fib *f, const char *why)
+sync_over(void *arg, const char *why)
 {
-	if (f->sync_done)
-		return;
+	struct fib *f = arg;
+
 	f->sync_done = 1;
-	evtimer_del(f->sync_ev);
-	log_info("initial sync over (%s): removing stale routes", why);
+	log_info("kernel: removing stale routes");
 	/* The resync re-evaluates every entry; those still without a path
 	 * hold only what the kernel had before we started. */
 	f->resync_pending = 1;
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
-	leases_sync_done(f->d);
 }
 
-static void
-sync_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	sync_over(arg, "startup timer ran out");
-}
-
-void
-fib_peer_eor(struct fib *f)
-{
-	if (!f->sync_done && peers_all_eor(f->d))
-		sync_over(f, "every neighbor sent END-OF-RIB");
-}
-
-void
+int
 fib_start(struct fib *f)
 {
-	struct hgwd *d = f->d;
-	struct timeval tv;
-
 	resync(f);
-	tv.tv_sec = d->cfg.startup_ms / 1000;
-	tv.tv_usec = (d->cfg.startup_ms % 1000) * 1000;
-	evtimer_add(f->sync_ev, &tv);
-	if (peers_all_eor(d))
-		sync_over(f, "no neighbors to wait for");
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
+	return sync_on_done(f->d->sync, sync_over, f);
 }
 
 static void
@@ -492,8 +445,8 @@ fib_reevaluate_all(struct fib *f)
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
 }
 
-const char *
-fib_state_name(struct hgwd *d, const struct rib_entry *e, char *reason, size_t rlen)
+enum fib_state
+fib_state(struct hgwd *d, const struct rib_entry *e, char *reason, size_t rlen)
 {
 	const struct rib_path *b = rib_best(e);
 	char gb[HGW_ADDRSTRLEN];
@@ -501,32 +454,48 @@ fib_state_name(struct hgwd *d, const struct rib_entry *e, char *reason, size_t r
 	reason[0] = '\0';
 	if (b == NULL) {
 		snprintf(reason, rlen, "no path; kernel route left from before, removed after the initial sync");
-		return e->fib_nh ? "stale" : "none";
+		return e->fib_nh ? FIB_ST_STALE : FIB_ST_NONE;
 	}
 	if (b->peer == NULL) {
 		snprintf(reason, rlen, "our own network");
-		return "local";
+		return FIB_ST_LOCAL;
 	}
 	if (!d->cfg.kernel_on) {
 		snprintf(reason, rlen, "kernel off");
-		return "disabled";
+		return FIB_ST_DISABLED;
 	}
 	if (e->fib_nh != NULL && e->fib_nh == b->nh)
-		return "installed";
+		return FIB_ST_INSTALLED;
 	hgw_addr_fmt(&b->nh->addr, gb, sizeof(gb));
 	switch (e->fib_err) {
 	case FIB_ERR_NONE:
-		return "pending";
+		return FIB_ST_PENDING;
 	case FIB_ERR_NOT_ONLINK:
 		snprintf(reason, rlen, "gateway %s is not on-link on %s", gb, d->cfg.ifname);
-		return "not-installed";
+		return FIB_ST_NOT_INSTALLED;
 	case FIB_ERR_LOCAL_GW:
 		snprintf(reason, rlen, "gateway %s is an address of this host", gb);
-		return "not-installed";
+		return FIB_ST_NOT_INSTALLED;
 	case FIB_ERR_FAMILY:
 		snprintf(reason, rlen, "gateway %s is of another family than the prefix", gb);
-		return "not-installed";
+		return FIB_ST_NOT_INSTALLED;
 	}
 	snprintf(reason, rlen, "kernel refused it: %s", strerror(e->fib_err));
-	return "failed";
+	return FIB_ST_FAILED;
+}
+
+const char *
+fib_state_str(enum fib_state st)
+{
+	switch (st) {
+	case FIB_ST_NONE:		return "none";
+	case FIB_ST_STALE:		return "stale";
+	case FIB_ST_LOCAL:		return "local";
+	case FIB_ST_DISABLED:		return "disabled";
+	case FIB_ST_INSTALLED:		return "installed";
+	case FIB_ST_PENDING:		return "pending";
+	case FIB_ST_NOT_INSTALLED:	return "not-installed";
+	case FIB_ST_FAILED:		return "failed";
+	}
+	return "unknown";
 }

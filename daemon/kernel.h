@@ -6,6 +6,7 @@
 #define HGW_KERNEL_H
 
 #include <net/if.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,13 @@
 
 struct event_base;
 struct kernel;
+
+/* The metric the kernel stores for ours: IPv6 stores metric 0 as 1024. */
+static inline uint32_t
+kernel_effective_metric(int family, uint32_t metric)
+{
+	return family == AF_INET6 && metric == 0 ? 1024 : metric;
+}
 
 struct kernel_params {
 	char ifname[IFNAMSIZ];

@@ -1,5 +1,7 @@
 /* lease.c: subnet leases of the cluster network: choice, claims, conflicts,
- * reservations, the state file and flannel's subnet.env. */
+ * reservations, the state file and flannel's subnet.env. It hears of peers
+ * through peer.c's listener interface, claims once the initial sync is over
+ * (sync.c) and originates its subnets through origin.c. */
 #include "lease.h"
 
 #include <errno.h>
@@ -14,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "ctl.h"
 #include "hgwd.h"
 #include "kernel.h"
+#include "lan.h"
 #include "log.h"
+#include "origin.h"
 #include "peer.h"
+#include "sync.h"
+#include "util.h"
 
 #define NEVENTS		16
 #define EXPIRE_MAX_MS	60000	/* the expiry timer runs at the next expiry, at most this late */
@@ -47,16 +51,9 @@ static void schedule_expiry(struct hgwd *d);
 
 /* Is the owner live: us, or a node we hold an established session with? */
 static int
-owner_live(const struct hgwd *d, uint32_t owner)
+owner_live(struct hgwd *d, uint32_t owner)
 {
-	const struct peer *p;
-
-	if (owner == d->node_id)
-		return 1;
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (p->est != NULL && p->node_id == owner)
-			return 1;
-	return 0;
+	return owner == d->node_id || peer_by_node(d, owner) != NULL;
 }
 
 static uint64_t
@@ -144,26 +141,10 @@ wins(uint64_t a_ms, uint32_t a_owner, uint64_t b_ms, uint32_t b_owner)
 static int
 write_atomic(const char *path, const char *text, mode_t mode)
 {
-	char tmp[CFG_PATH_MAX + 8], dir[CFG_PATH_MAX], *slash;
-	int fd;
-	size_t len = strlen(text);
+	char err[256];
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);	/* one level, like /run/flannel */
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
-		return -1;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
+	if (file_write_atomic(path, text, strlen(text), mode, 0, 1, err, sizeof(err)) < 0) {
+		log_warnx("lease: cannot write %s", err);
 		return -1;
 	}
 	return 0;
@@ -183,8 +164,7 @@ save_state(struct hgwd *d)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
 			    hgw_prefix_fmt(&L->tab[L->mine[f]].prefix, pb, sizeof(pb)),
 			    (unsigned long long)L->tab[L->mine[f]].claim_ms);
-	if (write_atomic(d->cfg.lease_file, text, 0644) < 0)
-		log_warn("lease: cannot write %s", d->cfg.lease_file);
+	write_atomic(d->cfg.lease_file, text, 0644);
 }
 
 /* The first address of a subnet with its length: flannel's FLANNEL_SUBNET. */
@@ -231,42 +211,52 @@ write_subnet_env(struct hgwd *d)
 	    mtu ? mtu : 1500);
 	snprintf(text + off, sizeof(text) - off, "FLANNEL_IPMASQ=%s\n",
 	    d->cfg.ipmasq ? "true" : "false");
-	if (write_atomic(d->cfg.subnet_env, text, 0644) < 0)
-		log_warn("lease: cannot write %s", d->cfg.subnet_env);
+	write_atomic(d->cfg.subnet_env, text, 0644);
 }
 
 /* Gossip. */
 
+struct send_ctx {
+	const struct hgw_lease *ls;
+	size_t n;
+	uint8_t *buf;
+};
+
+static void
+send_one(void *arg, struct peer *p)
+{
+	struct send_ctx *c = arg;
+	size_t first = 0, len;
+
+	if (!peer_has_cap(p, HGW_CAP_LEASES))
+		return;
+	while ((len = hgw_leases_encode(c->buf, HGW_MAX_FRAME, c->ls, c->n, &first)) > 0)
+		peer_send(p, c->buf, len);
+}
+
+/* To one peer, or to every established peer when only is NULL. */
 static void
 send_entries(struct hgwd *d, struct peer *only, const struct hgw_lease *ls, size_t n)
 {
-	uint8_t *buf = malloc(HGW_MAX_FRAME);
-	struct peer *p;
+	struct send_ctx c = { ls, n, malloc(HGW_MAX_FRAME) };
 
-	if (buf == NULL)
+	if (c.buf == NULL)
 		return;
-	TAILQ_FOREACH(p, &d->peers, entry) {
-		size_t first = 0, len;
-
-		if ((only != NULL && p != only) || !peer_has_cap(p, HGW_CAP_LEASES))
-			continue;
-		while ((len = hgw_leases_encode(buf, HGW_MAX_FRAME, ls, n, &first)) > 0)
-			peer_send(p, buf, len);
-	}
-	free(buf);
+	if (only != NULL)
+		send_one(&c, only);
+	else
+		peer_foreach_up(d, send_one, &c);
+	free(c.buf);
 }
 
 static void
 to_wire(struct hgwd *d, const struct lease *e, int op, struct hgw_lease *w)
 {
-	struct peer *p;
-
 	memset(w, 0, sizeof(*w));
 	w->op = (uint8_t)op;
 	w->owner = e->owner;
 	w->claim_ms = e->claim_ms;
 	w->prefix = e->prefix;
-	(void)p;
 	if (owner_live(d, e->owner))
 		w->flags = HGW_LEASE_F_ACTIVE;
 	else {
@@ -285,9 +275,10 @@ broadcast(struct hgwd *d, const struct lease *e, int op)
 	send_entries(d, NULL, &w, 1);
 }
 
-void
-leases_peer_up(struct hgwd *d, struct peer *p)
+static void
+on_peer_up(void *arg, struct peer *p)
 {
+	struct hgwd *d = arg;
 	struct leases *L = d->leases;
 	struct hgw_lease *w;
 	size_t i;
@@ -305,9 +296,10 @@ leases_peer_up(struct hgwd *d, struct peer *p)
 	free(w);
 }
 
-void
-leases_peer_down(struct hgwd *d, struct peer *p)
+static void
+on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
 {
+	struct hgwd *d = arg;
 	struct leases *L = d->leases;
 	size_t i;
 
@@ -340,20 +332,14 @@ subnet_at(const struct hgw_prefix *net, int len, uint32_t idx, struct hgw_prefix
 static int
 taken(struct hgwd *d, const struct hgw_prefix *cand)
 {
-	struct hgw_prefix lan[32];
 	size_t i;
-	int n, k;
 
 	if (find_overlap(d->leases, cand, 0) != NULL)
 		return 1;
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
 			return 1;
-	n = kernel_if_subnets(d->kernel, lan, 32);
-	for (k = 0; k < n; k++)
-		if (hgw_prefix_overlaps(&lan[k], cand))
-			return 1;
-	return 0;
+	return kernel_lan_overlaps(d->kernel, cand, NULL);
 }
 
 static uint32_t
@@ -395,8 +381,8 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
 	save_state(d);
 	write_subnet_env(d);
-	hgwd_add_own(d, p);
-	broadcast(d, e, HGW_LEASE_CLAIM);
+	origin_add(d, ORIGIN_LEASE, p);
+	broadcast(d, &L->tab[L->mine[fi]], HGW_LEASE_CLAIM);
 }
 
 static void
@@ -437,16 +423,18 @@ release_mine(struct hgwd *d, int fi, const char *why)
 		return;
 	e = L->tab[L->mine[fi]];
 	remove_at(L, (size_t)L->mine[fi]);
-	hgwd_del_own(d, &e.prefix);
+	origin_del(d, ORIGIN_LEASE, &e.prefix);
 	broadcast(d, &e, HGW_LEASE_RELEASE);
 	event_log(L, "released %s: %s", hgw_prefix_fmt(&e.prefix, pb, sizeof(pb)), why);
 	save_state(d);
 	write_subnet_env(d);
 }
 
-void
-leases_sync_done(struct hgwd *d)
+/* The initial sync is over: what the mesh holds is known, claim now. */
+static void
+on_sync_done(void *arg, const char *why)
 {
+	struct hgwd *d = arg;
 	int fi;
 
 	if (d->leases == NULL)
@@ -572,21 +560,21 @@ rx_release(struct hgwd *d, const struct hgw_lease *w)
 			claim(d, fi);
 }
 
-int
-leases_rx(struct hgwd *d, struct peer *p, const uint8_t *body, size_t len)
+static void
+on_frame(void *arg, struct peer *p, const uint8_t *body, size_t len)
 {
+	struct hgwd *d = arg;
 	struct hgw_lease w;
 	size_t off = 0;
 
 	if (d->leases == NULL)
-		return 0;
+		return;
 	while (hgw_leases_next(body, len, &off, &w)) {
 		if (w.op == HGW_LEASE_CLAIM)
 			rx_claim(d, p, &w);
 		else
 			rx_release(d, &w);
 	}
-	return 0;
 }
 
 /* Runs the expiry timer at the next reservation's end. */
@@ -618,9 +606,14 @@ schedule_expiry(struct hgwd *d)
 static void
 expire_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct hgwd *d = arg;
+	leases_expire(arg, now_ms());
+}
+
+void
+leases_expire(struct hgwd *d, uint64_t now)
+{
 	struct leases *L = d->leases;
-	uint64_t now = now_ms(), hold = (uint64_t)d->cfg.lease_hold_s * 1000;
+	uint64_t hold = (uint64_t)d->cfg.lease_hold_s * 1000;
 	char pb[HGW_ADDRSTRLEN], nb[16];
 	size_t i;
 	int fi, freed = 0;
@@ -686,6 +679,7 @@ int
 leases_init(struct hgwd *d)
 {
 	struct leases *L = calloc(1, sizeof(*L));
+	struct peer_listener l;
 
 	if (L == NULL)
 		return -1;
@@ -693,6 +687,16 @@ leases_init(struct hgwd *d)
 	d->leases = L;
 	L->expire_ev = evtimer_new(d->base, expire_cb, d);
 	if (L->expire_ev == NULL)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	l.name = "lease";
+	l.caps = HGW_CAP_LEASES;
+	l.msg_type = HGW_MSG_LEASE;
+	l.up = on_peer_up;
+	l.down = on_peer_down;
+	l.frame = on_frame;
+	l.arg = d;
+	if (peer_subscribe(d, &l) < 0 || sync_on_done(d->sync, on_sync_done, d) < 0)
 		return -1;
 	schedule_expiry(d);
 	load_state(d);
@@ -714,7 +718,7 @@ leases_free(struct hgwd *d)
 }
 
 void
-leases_config_changed(struct hgwd *d)
+leases_reconfigure(struct hgwd *d)
 {
 	struct leases *L = d->leases;
 	int fi;
@@ -727,8 +731,8 @@ leases_config_changed(struct hgwd *d)
 		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->tab[L->mine[fi]].prefix))
 			release_mine(d, fi, "no longer fits the configuration");
 	}
-	if (fib_sync_done(d->fib))
-		leases_sync_done(d);
+	if (sync_done(d->sync))
+		on_sync_done(d, "reconfigured");
 	write_subnet_env(d);
 }
 
@@ -744,107 +748,84 @@ leases_own(const struct hgwd *d, struct hgw_prefix *out, int max)
 	return n;
 }
 
-/* show leases */
+/* For show leases. */
 
-static const char *
-lease_state(const struct hgwd *d, const struct lease *e, uint64_t *expires)
+static enum lease_state
+state_of(struct hgwd *d, const struct lease *e, uint64_t *expires)
 {
 	uint64_t hold = (uint64_t)d->cfg.lease_hold_s * 1000, now = now_ms();
 
 	*expires = 0;
 	if (e->owner == d->node_id)
-		return "mine";
+		return LEASE_MINE;
 	if (owner_live(d, e->owner))
-		return "active";
+		return LEASE_ACTIVE;
 	*expires = e->seen_ms + hold > now ? e->seen_ms + hold - now : 0;
-	return "reserved";
+	return LEASE_RESERVED;
+}
+
+const char *
+lease_state_str(enum lease_state st)
+{
+	switch (st) {
+	case LEASE_MINE:	return "mine";
+	case LEASE_ACTIVE:	return "active";
+	case LEASE_RESERVED:	return "reserved";
+	}
+	return "unknown";
+}
+
+size_t
+leases_count(const struct hgwd *d)
+{
+	return d->leases != NULL ? d->leases->n : 0;
 }
 
 int
-cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a)
+leases_get(struct hgwd *d, size_t i, struct lease_info *out)
 {
-	struct hgwd *d = x->d;
-	struct leases *L = d->leases;
-	char pb[HGW_ADDRSTRLEN], nb[16], tb[32];
-	size_t i;
-	unsigned k, first = L->nevents > NEVENTS ? L->nevents - NEVENTS : 0;
-	int fi;
+	const struct leases *L = d->leases;
 
-	if (cmd_arg(a, "json")) {
-		json_object *o = json_object_new_object(), *arr = json_object_new_array();
-		json_object *ev = json_object_new_array(), *nets = json_object_new_object();
+	if (L == NULL || i >= L->n)
+		return -1;
+	out->prefix = L->tab[i].prefix;
+	out->owner = L->tab[i].owner;
+	out->claim_ms = L->tab[i].claim_ms;
+	out->state = state_of(d, &L->tab[i], &out->expires_ms);
+	return 0;
+}
 
-		for (fi = 0; fi < 2; fi++) {
-			json_object *n = json_object_new_object();
+int
+leases_mine(const struct hgwd *d, int family, struct hgw_prefix *out)
+{
+	const struct leases *L = d->leases;
+	int fi = fam_index(family);
 
-			if (!d->cfg.lease_len[fi]) {
-				json_object_put(n);
-				continue;
-			}
-			json_object_object_add(n, "clusterNetwork", json_object_new_string(
-			    hgw_prefix_fmt(&d->cfg.lease_net[fi], pb, sizeof(pb))));
-			json_object_object_add(n, "subnetLength", json_object_new_int(d->cfg.lease_len[fi]));
-			json_object_object_add(n, "lease", L->mine[fi] >= 0 ? json_object_new_string(
-			    hgw_prefix_fmt(&L->tab[L->mine[fi]].prefix, pb, sizeof(pb))) : NULL);
-			json_object_object_add(n, "error", L->error[fi][0] ?
-			    json_object_new_string(L->error[fi]) : NULL);
-			json_object_object_add(nets, fi ? "ipv6" : "ipv4", n);
-		}
-		json_object_object_add(o, "nodeId", json_object_new_string(
-		    hgw_nodeid_fmt(d->node_id, nb, sizeof(nb))));
-		json_object_object_add(o, "families", nets);
-		for (i = 0; i < L->n; i++) {
-			json_object *e = json_object_new_object();
-			uint64_t exp;
-			const char *st = lease_state(d, &L->tab[i], &exp);
+	if (L == NULL || L->mine[fi] < 0)
+		return -1;
+	*out = L->tab[L->mine[fi]].prefix;
+	return 0;
+}
 
-			json_object_object_add(e, "subnet", json_object_new_string(
-			    hgw_prefix_fmt(&L->tab[i].prefix, pb, sizeof(pb))));
-			json_object_object_add(e, "owner", json_object_new_string(
-			    hgw_nodeid_fmt(L->tab[i].owner, nb, sizeof(nb))));
-			json_object_object_add(e, "claimedAtMs", json_object_new_int64((int64_t)L->tab[i].claim_ms));
-			json_object_object_add(e, "state", json_object_new_string(st));
-			json_object_object_add(e, "expiresInMs", strcmp(st, "reserved") == 0 ?
-			    json_object_new_int64((int64_t)exp) : NULL);
-			json_object_array_add(arr, e);
-		}
-		json_object_object_add(o, "leases", arr);
-		json_object_object_add(o, "leaseHoldS", json_object_new_int64(d->cfg.lease_hold_s));
-		for (k = first; k < L->nevents; k++)
-			json_object_array_add(ev, json_object_new_string(L->events[k % NEVENTS]));
-		json_object_object_add(o, "events", ev);
-		ctl_json(x->c, o);
-		return CTL_OK;
-	}
-	for (fi = 0; fi < 2; fi++) {
-		if (!d->cfg.lease_len[fi])
-			continue;
-		ctl_printf(x->c, "Cluster network %s, /%u per node: %s%s",
-		    hgw_prefix_fmt(&d->cfg.lease_net[fi], pb, sizeof(pb)), d->cfg.lease_len[fi],
-		    L->mine[fi] >= 0 ? "this node leases " : "no lease: ",
-		    L->mine[fi] >= 0 ? hgw_prefix_fmt(&L->tab[L->mine[fi]].prefix, tb, sizeof(tb)) :
-		    L->error[fi][0] ? L->error[fi] : "waiting for the initial sync");
-	}
-	ctl_printf(x->c, "%-24s %-15s %-10s %s", "Subnet", "Owner", "State", "Claimed");
-	for (i = 0; i < L->n; i++) {
-		uint64_t exp;
-		const char *st = lease_state(d, &L->tab[i], &exp);
-		time_t t = (time_t)(L->tab[i].claim_ms / 1000);
-		struct tm tm;
-		char when[32], extra[48] = "";
+const char *
+leases_error(const struct hgwd *d, int family)
+{
+	const struct leases *L = d->leases;
 
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		if (exp)
-			snprintf(extra, sizeof(extra), ", reserved for %llu s more",
-			    (unsigned long long)(exp / 1000));
-		ctl_printf(x->c, "%-24s %-15s %-10s %s%s",
-		    hgw_prefix_fmt(&L->tab[i].prefix, pb, sizeof(pb)),
-		    hgw_nodeid_fmt(L->tab[i].owner, nb, sizeof(nb)), st, when, extra);
-	}
-	if (L->nevents > 0)
-		ctl_printf(x->c, "Recent events:");
-	for (k = first; k < L->nevents; k++)
-		ctl_printf(x->c, "  %s", L->events[k % NEVENTS]);
-	return CTL_OK;
+	return L != NULL ? L->error[fam_index(family)] : "";
+}
+
+size_t
+leases_events(const struct hgwd *d, const char **out, size_t max)
+{
+	const struct leases *L = d->leases;
+	unsigned k, first;
+	size_t n = 0;
+
+	if (L == NULL)
+		return 0;
+	first = L->nevents > NEVENTS ? L->nevents - NEVENTS : 0;
+	for (k = first; k < L->nevents && n < max; k++)
+		out[n++] = L->events[k % NEVENTS];
+	return n;
 }

@@ -6,16 +6,24 @@ daemon_hgwd_SOURCES = \
 	daemon/util.c daemon/util.h \
 	daemon/config.c daemon/config.h \
 	daemon/rib.c daemon/rib.h \
-	daemon/fib.c \
+	daemon/sync.c daemon/sync.h \
+	daemon/fib.c daemon/fib.h \
 	daemon/kernel.h daemon/kernel_nl.c \
+	daemon/lan.c daemon/lan.h \
+	daemon/session.c daemon/session.h \
 	daemon/peer.c daemon/peer.h \
+	daemon/listen.c daemon/listen.h \
+	daemon/origin.c daemon/origin.h \
+	daemon/identity.c daemon/identity.h \
+	daemon/reconf.c daemon/reconf.h \
 	daemon/policy.c daemon/policy.h \
 	daemon/tls.c daemon/tls.h \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
-	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c daemon/cmd_handlers.h \
+	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c daemon/cmd_show_mesh.c daemon/cmd_handlers.h \
 	daemon/cmd_table.c daemon/cmd_table.h
 daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
 daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+EXTRA_DIST += daemon/README

@@ -13,8 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "ctl.h"
 #include "hgwd.h"
 #include "kernel.h"
 #include "log.h"
@@ -29,16 +27,6 @@ struct members {
 	struct event *rx_ev, *tx_ev;
 	uint64_t beacons_in, beacons_out;
 };
-
-/* A silent learned member is dialled for `timers giveup` (30 s by
- * default), but never for less than three hold times. */
-uint32_t
-members_giveup_ms(const struct hgwd *d)
-{
-	uint32_t t = d->cfg.hold_ms * 3;
-
-	return t > d->cfg.giveup_ms ? t : d->cfg.giveup_ms;
-}
 
 static void
 member_of(const struct peer *p, int op, struct hgw_member *m)
@@ -63,41 +51,64 @@ send_to(struct peer *to, const struct hgw_member *ms, size_t n)
 	free(buf);
 }
 
-void
-members_peer_up(struct hgwd *d, struct peer *p)
+struct up_ctx {
+	struct peer *p;		/* the peer that came up (or went) */
+	struct hgw_member m;	/* it, as a member */
+	struct hgw_member *all;	/* the others, for it */
+	size_t n, cap;
+};
+
+static void
+up_one(void *arg, struct peer *q)
 {
-	struct hgw_member m, *all = NULL;
-	size_t n = 0, cap = 0;
-	struct peer *q;
+	struct up_ctx *c = arg;
+
+	if (q == c->p)
+		return;
+	if (peer_has_cap(c->p, HGW_CAP_MEMBERS))
+		send_to(q, &c->m, 1);
+	if (peer_has_cap(q, HGW_CAP_MEMBERS) &&
+	    grow_array((void **)&c->all, &c->cap, c->n + 1, sizeof(*c->all)) == 0)
+		member_of(q, HGW_MEMBER_UP, &c->all[c->n++]);
+}
+
+static void
+on_peer_up(void *arg, struct peer *p)
+{
+	struct hgwd *d = arg;
+	struct up_ctx c;
 
 	/* Only nodes that speak MEMBERS are members: a scripted client or a
 	 * load generator is never advertised to the cluster. */
-	member_of(p, HGW_MEMBER_UP, &m);
-	TAILQ_FOREACH(q, &d->peers, entry) {
-		if (q == p || q->est == NULL)
-			continue;
-		if (peer_has_cap(p, HGW_CAP_MEMBERS))
-			send_to(q, &m, 1);
-		if (peer_has_cap(q, HGW_CAP_MEMBERS) &&
-		    grow_array((void **)&all, &cap, n + 1, sizeof(*all)) == 0)
-			member_of(q, HGW_MEMBER_UP, &all[n++]);
-	}
-	send_to(p, all, n);
-	free(all);
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	member_of(p, HGW_MEMBER_UP, &c.m);
+	peer_foreach_up(d, up_one, &c);
+	send_to(p, c.all, c.n);
+	free(c.all);
 }
 
-void
-members_peer_down(struct hgwd *d, struct peer *p)
+static void
+down_one(void *arg, struct peer *q)
 {
-	struct hgw_member m;
-	struct peer *q;
+	struct up_ctx *c = arg;
+
+	if (q != c->p)
+		send_to(q, &c->m, 1);
+}
+
+static void
+on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
+{
+	struct hgwd *d = arg;
+	struct up_ctx c;
 
 	if (p->node_id == 0 || !p->member)
 		return;
-	member_of(p, HGW_MEMBER_DOWN, &m);
-	TAILQ_FOREACH(q, &d->peers, entry)
-		if (q != p && q->est != NULL)
-			send_to(q, &m, 1);
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	member_of(p, HGW_MEMBER_DOWN, &c.m);
+	peer_foreach_up(d, down_one, &c);
 }
 
 static void
@@ -109,7 +120,7 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	if (node_id == d->node_id || hgw_addr_cmp(a, &d->addr4) == 0 ||
 	    hgw_addr_cmp(a, &d->addr6) == 0)
 		return;
-	if (!peers_on_lan(d, a)) {	/* only inside the LAN (or the allow list) */
+	if (!peer_on_lan(d, a)) {	/* only inside the LAN (or the allow list) */
 		log_debug(LOG_CAT_PEER, "member %s (%s) is outside the LAN subnet: not dialled",
 		    hgw_addr_fmt(a, ab, sizeof(ab)), how);
 		return;
@@ -117,9 +128,10 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	peer_learn(d, a, port, node_id, how);
 }
 
-int
-members_rx(struct hgwd *d, struct peer *from, const uint8_t *body, size_t len)
+static void
+on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 {
+	struct hgwd *d = arg;
 	struct hgw_member m;
 	size_t off = 0;
 	char how[64];
@@ -131,7 +143,6 @@ members_rx(struct hgwd *d, struct peer *from, const uint8_t *body, size_t len)
 		/* "down" needs nothing: we watch our own session with it, and a
 		 * member we cannot reach is given up after a bounded time. */
 	}
-	return 0;
 }
 
 /* Discovery beacon: "HGW1", node id (4), port (2), family (1), address. */
@@ -189,6 +200,27 @@ beacon_rx(evutil_socket_t fd, short what, void *arg)
 }
 
 int
+members_init(struct hgwd *d)
+{
+	struct members *M = calloc(1, sizeof(*M));
+	struct peer_listener l;
+
+	if (M == NULL)
+		return -1;
+	M->fd = -1;
+	d->members = M;
+	memset(&l, 0, sizeof(l));
+	l.name = "members";
+	l.caps = HGW_CAP_MEMBERS;
+	l.msg_type = HGW_MSG_MEMBERS;
+	l.up = on_peer_up;
+	l.down = on_peer_down;
+	l.frame = on_frame;
+	l.arg = d;
+	return peer_subscribe(d, &l);
+}
+
+int
 members_start(struct hgwd *d)
 {
 	struct members *M = d->members;
@@ -197,12 +229,8 @@ members_start(struct hgwd *d)
 	int one = 1, ttl = 1, loop = 0;
 	struct timeval tv = { BEACON_EVERY_MS / 1000, (BEACON_EVERY_MS % 1000) * 1000 };
 
-	if (M == NULL) {
-		if ((M = calloc(1, sizeof(*M))) == NULL)
-			return -1;
-		M->fd = -1;
-		d->members = M;
-	}
+	if (M == NULL)
+		return -1;
 	if (!d->cfg.discovery || M->fd >= 0)
 		return 0;
 	if (kernel_ifindex(d->kernel) == 0) {
@@ -260,7 +288,7 @@ members_stop(struct hgwd *d)
 }
 
 void
-members_config_changed(struct hgwd *d)
+members_reconfigure(struct hgwd *d)
 {
 	if (!d->cfg.discovery)
 		members_stop(d);
@@ -268,76 +296,11 @@ members_config_changed(struct hgwd *d)
 		members_start(d);
 }
 
-/* show members */
 
-static const char *
-member_state(const struct peer *p)
+void
+members_free(struct hgwd *d)
 {
-	if (p->est != NULL)
-		return "alive";
-	if (p->configured)
-		return "dialling (seed)";
-	return "dialling";
-}
-
-int
-cmd_show_members(struct cmd_ctx *x, const struct cmd_args *a)
-{
-	struct hgwd *d = x->d;
-	struct peer *p;
-	char nb[16], ab[HGW_ADDRSTRLEN];
-	uint64_t now = now_ms();
-	int n = 1;
-
-	if (cmd_arg(a, "json")) {
-		json_object *o = json_object_new_object(), *arr = json_object_new_array(), *me;
-
-		me = json_object_new_object();
-		json_object_object_add(me, "nodeId", json_object_new_string(
-		    hgw_nodeid_fmt(d->node_id, nb, sizeof(nb))));
-		json_object_object_add(me, "address", json_object_new_string(
-		    hgw_addr_fmt(d->addr4.family ? &d->addr4 : &d->addr6, ab, sizeof(ab))));
-		json_object_object_add(me, "port", json_object_new_int(d->listen_port));
-		json_object_object_add(me, "state", json_object_new_string("self"));
-		json_object_object_add(me, "source", json_object_new_string("self"));
-		json_object_array_add(arr, me);
-		TAILQ_FOREACH(p, &d->peers, entry) {
-			json_object *m;
-
-			if (!p->configured && !p->learned && !peer_has_cap(p, HGW_CAP_MEMBERS))
-				continue;
-			m = json_object_new_object();
-			json_object_object_add(m, "nodeId", p->node_id ? json_object_new_string(
-			    hgw_nodeid_fmt(p->node_id, nb, sizeof(nb))) : NULL);
-			json_object_object_add(m, "address", json_object_new_string(p->name));
-			json_object_object_add(m, "port", json_object_new_int(p->remote_port ?
-			    p->remote_port : p->port));
-			json_object_object_add(m, "state", json_object_new_string(member_state(p)));
-			json_object_object_add(m, "source", json_object_new_string(p->configured ?
-			    "config" : p->learned_how[0] ? p->learned_how : "dialled us"));
-			json_object_object_add(m, "giveUpInMs", p->est == NULL && p->learned &&
-			    p->giveup_at_ms > now ? json_object_new_int64((int64_t)(p->giveup_at_ms - now)) : NULL);
-			json_object_array_add(arr, m);
-		}
-		json_object_object_add(o, "members", arr);
-		json_object_object_add(o, "discovery", json_object_new_boolean(d->cfg.discovery));
-		ctl_json(x->c, o);
-		return CTL_OK;
-	}
-	ctl_printf(x->c, "%-15s %-24s %-6s %-16s %s", "Node id", "Address", "Port", "State", "Source");
-	ctl_printf(x->c, "%-15s %-24s %-6u %-16s %s", hgw_nodeid_fmt(d->node_id, nb, sizeof(nb)),
-	    hgw_addr_fmt(d->addr4.family ? &d->addr4 : &d->addr6, ab, sizeof(ab)), d->listen_port,
-	    "self", "-");
-	TAILQ_FOREACH(p, &d->peers, entry) {
-		if (!p->configured && !p->learned && !peer_has_cap(p, HGW_CAP_MEMBERS))
-			continue;
-		ctl_printf(x->c, "%-15s %-24s %-6u %-16s %s", p->node_id ?
-		    hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)) : "-", p->name,
-		    p->remote_port ? p->remote_port : p->port, member_state(p),
-		    p->configured ? "config" : p->learned_how[0] ? p->learned_how : "dialled us");
-		n++;
-	}
-	ctl_printf(x->c, "Total: %d member%s%s", n, n == 1 ? "" : "s",
-	    d->cfg.discovery ? "; discovery by multicast beacon is on" : "");
-	return CTL_OK;
+	members_stop(d);
+	free(d->members);
+	d->members = NULL;
 }

@@ -1,7 +1,9 @@
-/* peer.h: peers and their sessions: dialling with back-off, accepting,
- * HELLO and collisions, timers, reading and writing frames, and the paths each
- * peer gave the RIB. A peer is a neighbor from the config, or a node that
- * dialled us from the LAN. */
+/* peer.h: peers: a neighbor from the config, a member learned from the
+ * mesh, or a node that dialled us from the LAN. peer.c owns their life
+ * cycle (dialling with back-off, collisions, giving up), the paths each
+ * gave the RIB, and the UPDATE frames gathered for each. What happens to
+ * a peer is published to listeners (struct peer_listener) that higher
+ * modules register at init: peer.c calls none of them by name. */
 #ifndef HGW_PEER_H
 #define HGW_PEER_H
 
@@ -10,32 +12,36 @@
 
 #include "fsm.h"
 #include "hgwd.h"
+#include "session.h"
 #include "wire.h"
 
-struct bufferevent;
 struct event;
 
-#define PEER_MAX_SESSIONS 3
-#define PEER_OUTPUT_MAX		(8 * 1024 * 1024)	/* queued for a peer before it is dropped */
-#define PEER_ACCEPT_RATE	500	/* accepts per second, sustained ... */
-#define PEER_ACCEPT_BURST	1000	/* ... and in a burst: a 1000-node cluster restarting */
+#define PEER_MAX_SESSIONS	3
+#define PEER_MAX_LISTENERS	8
 
-struct session {
-	struct peer *peer;		/* NULL once detached and closing */
-	struct hgwd *d;
-	struct bufferevent *bev;
-	enum hgw_state state;
-	int outbound;
-	struct event *hold_ev, *ka_ev, *close_ev;
-	uint32_t hold_ms, ka_ms;
-	struct hgw_hello hello;		/* the peer's, once received */
-	uint64_t started_ms, established_ms;
-	char name[HGW_ADDRSTRLEN + 8];	/* for logs after detaching */
-	int overflow;			/* too much output queued: closing */
-	int pending;			/* counted in hgwd.npending */
-	int confirmed;			/* a frame after HELLO came: the peer took our HELLO */
-	int replaced;			/* it replaced an older session of the peer */
-	int rx_type;			/* type of the frame being applied */
+/* Why a peer's established session ended. */
+enum peer_down_reason {
+	PEER_DOWN_ERROR = 0,	/* an error of ours or theirs, a NOTIFY of an error */
+	PEER_DOWN_HOLD,		/* hold timer expired: silence */
+	PEER_DOWN_CLOSED,	/* transport closed or reset without a NOTIFY */
+	PEER_DOWN_LEFT,		/* it said it leaves: NOTIFY shutdown or deconfigured */
+	PEER_DOWN_LOCAL,	/* we ended it: reset, deconfigured, shutdown */
+	PEER_DOWN_REPLACED,	/* a newer session of the same peer took over */
+};
+
+/* A module that wants to hear of peers. Every callback is optional. */
+struct peer_listener {
+	const char *name;
+	uint32_t caps;		/* capability bits it adds to our HELLO */
+	uint8_t msg_type;	/* frames of this type go to frame() (0: none) */
+	/* Established: queue what the peer must have before our END-OF-RIB. */
+	void (*up)(void *arg, struct peer *p);
+	void (*down)(void *arg, struct peer *p, enum peer_down_reason why);
+	void (*eor)(void *arg, struct peer *p);		/* its first END-OF-RIB */
+	/* A validated frame of msg_type from p. */
+	void (*frame)(void *arg, struct peer *p, const uint8_t *body, size_t len);
+	void *arg;
 };
 
 struct peer {
@@ -60,8 +66,10 @@ struct peer {
 
 	/* what it told us */
 	uint32_t node_id;
+	uint32_t caps;			/* of its established session's HELLO */
 	char hostname[HGW_HOSTNAME_MAX + 1];
 	int eor_received;
+	int synced;			/* its first END-OF-RIB released its sync lock */
 	int stale_pending;		/* paths of a replaced session await END-OF-RIB */
 
 	/* output being gathered into UPDATE frames */
@@ -69,8 +77,8 @@ struct peer {
 	struct hgw_upd_builder ub;
 
 	/* counters */
-	uint64_t msgs_in, msgs_out, updates_in, updates_out;
-	uint64_t notify_in, notify_out, errors, flaps;
+	struct session_stats st;
+	uint64_t updates_in, updates_out, flaps;
 	uint64_t pfx_received, pfx_refused;
 	uint32_t pfx_accepted;
 	char last_error[192];
@@ -79,11 +87,38 @@ struct peer {
 	uint64_t maxpfx_until_ms;	/* over max-prefixes: no session before this */
 };
 
+/* Listeners, called in the order they subscribed. 0 or -1 (too many). */
+int peer_subscribe(struct hgwd *d, const struct peer_listener *l);
+
+/* Look-ups and accessors. */
 struct peer *peer_find(struct hgwd *d, const struct hgw_addr *a);
+int peer_is_up(const struct peer *p);				/* established */
 int peer_has_cap(const struct peer *p, uint32_t cap);	/* established and announcing cap */
-void peer_send(struct peer *p, const uint8_t *buf, size_t len);	/* on its established session */
-int peers_on_lan(struct hgwd *d, const struct hgw_addr *a);	/* LAN subnets or allow list */
+struct peer *peer_by_node(struct hgwd *d, uint32_t node_id);	/* established with that id */
+void peer_foreach_up(struct hgwd *d, void (*fn)(void *arg, struct peer *p), void *arg);
+enum hgw_state peer_fsm_state(const struct peer *p);	/* its most advanced session */
+const struct session *peer_session(const struct peer *p);	/* established, or NULL */
+uint32_t peer_giveup_ms(const struct hgwd *d);	/* how long a silent member is dialled */
+/* Is a on the LAN interface's subnets or in the allow list? */
+int peer_on_lan(struct hgwd *d, const struct hgw_addr *a);
+
+/* Output on the established session. */
+void peer_send(struct peer *p, const uint8_t *buf, size_t len);
+void peer_queue(struct peer *p, const struct hgw_upd_item *it);	/* into an UPDATE */
+void peer_flush(struct peer *p);					/* send it */
+void peers_queue(struct hgwd *d, const struct hgw_upd_item *it);	/* to every peer */
+void peers_flush(struct hgwd *d);
+
+/* Life cycle. */
 void peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
     const char *how);
+/* A connection accepted from a (admission already checked by listen.c);
+ * -1 when refused (fd closed). */
+int peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port);
+void peers_reconfigure(struct hgwd *d);	/* add/remove neighbors to match cfg */
+void peers_shutdown(struct hgwd *d);	/* NOTIFY shutdown, close everything */
+/* Resets the sessions of the peer at addr (NULL: all); err says why not. */
+void peers_reset(struct hgwd *d, const struct hgw_addr *addr, char *err, size_t errlen);
+void peers_free(struct hgwd *d);
 
 #endif

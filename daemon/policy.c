@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "lan.h"
 #include "peer.h"
 #include "policy.h"
 
@@ -27,15 +28,14 @@ policy_third_party(const struct peer *p)
 
 /* What we accept from a peer (policy); NULL when acceptable, else why not. */
 const char *
-policy_refuse(struct session *s, const struct hgw_upd_item *it, char *buf, size_t len)
+policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
+    const struct hgw_upd_item *it, char *buf, size_t len)
 {
-	struct peer *p = s->peer;
-	struct hgwd *d = s->d;
 	const struct hgw_prefix *pfx = &it->prefix;
-	struct hgw_prefix lan[32];
+	struct hgw_prefix lan;
 	const char *why;
 	char b[HGW_ADDRSTRLEN];
-	int i, n, third = policy_third_party(p);
+	int i, third = policy_third_party(p);
 	size_t k;
 
 	if (hgw_prefix_host_bits_set(pfx))
@@ -49,10 +49,10 @@ policy_refuse(struct session *s, const struct hgw_upd_item *it, char *buf, size_
 	if (it->gateway.family != pfx->family)
 		return "gateway of another family";
 	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
-		for (i = 0; i < s->hello.naddrs; i++)
-			if (hgw_addr_cmp(&it->gateway, &s->hello.addrs[i]) == 0)
+		for (i = 0; i < h->naddrs; i++)
+			if (hgw_addr_cmp(&it->gateway, &h->addrs[i]) == 0)
 				break;
-		if (i == s->hello.naddrs) {
+		if (i == h->naddrs) {
 			snprintf(buf, len, "gateway %s is not the peer's address",
 			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
 			return buf;
@@ -65,13 +65,10 @@ policy_refuse(struct session *s, const struct hgw_upd_item *it, char *buf, size_
 		if (k == d->cfg.nclusters)
 			return "outside every cluster-network";
 	}
-	n = kernel_if_subnets(d->kernel, lan, 32);
-	for (i = 0; i < n; i++)
-		if (hgw_prefix_overlaps(&lan[i], pfx)) {
-			snprintf(buf, len, "overlaps the LAN subnet %s",
-			    hgw_prefix_fmt(&lan[i], b, sizeof(b)));
-			return buf;
-		}
+	if (kernel_lan_overlaps(d->kernel, pfx, &lan)) {
+		snprintf(buf, len, "overlaps the LAN subnet %s", hgw_prefix_fmt(&lan, b, sizeof(b)));
+		return buf;
+	}
 	/* The same prefix as one of ours is a visible conflict (ours wins);
 	 * anything more or less specific would steer our traffic. */
 	for (k = 0; k < d->cfg.nnetworks; k++)

@@ -6,12 +6,12 @@
 
 #include "wire.h"
 
+struct hgwd;
 struct peer;
-struct session;
 
-/* Why the item may not be accepted from s's peer, or NULL when it may. */
-const char *policy_refuse(struct session *s, const struct hgw_upd_item *it, char *buf,
-    size_t len);
+/* Why the item may not be accepted from p (whose HELLO was h), or NULL when it may. */
+const char *policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
+    const struct hgw_upd_item *it, char *buf, size_t len);
 /* Most prefixes p may hold: its neighbor's max-prefixes, else the global one; 0: none. */
 int policy_limit(const struct peer *p);
 /* May p announce other origins and gateways (allow-third-party-gateway)? */

@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "addr.h"
 
 uint64_t now_ms(void);		/* monotonic milliseconds */
 
@@ -27,5 +31,18 @@ size_t pool_bytes(const struct pool *p);	/* memory held, slabs included */
 
 /* Grows *arr so it holds at least n elements of size sz; 0 or -1. */
 int grow_array(void **arr, size_t *cap, size_t n, size_t sz);
+
+/* Socket addresses to and from our addresses. from: 0, or -1 for another family. */
+void hgw_addr_to_sockaddr(const struct hgw_addr *a, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len);
+int hgw_addr_from_sockaddr(const struct sockaddr *sa, struct hgw_addr *a, uint16_t *port);
+
+/* Replaces path with text, atomically and without following symbolic
+ * links: a temporary file created exclusively (O_EXCL|O_NOFOLLOW) in the
+ * directory, opened once, synced, then renamed over path. With backup, the
+ * previous file is kept as path.bak. mkdir_parent creates one missing level
+ * (like /run/flannel). 0, or -1 with err set. */
+int file_write_atomic(const char *path, const char *text, size_t len, mode_t mode,
+    int backup, int mkdir_parent, char *err, size_t errlen);
 
 #endif

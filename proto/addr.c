@@ -329,3 +329,21 @@ hgw_nodeid_fmt(uint32_t id, char *buf, size_t len)
 	    (id >> 8) & 0xff, id & 0xff);
 	return buf;
 }
+
+void
+hgw_nodeid_to_addr(uint32_t id, struct hgw_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->bytes[0] = (uint8_t)(id >> 24);
+	a->bytes[1] = (uint8_t)(id >> 16);
+	a->bytes[2] = (uint8_t)(id >> 8);
+	a->bytes[3] = (uint8_t)id;
+}
+
+uint32_t
+hgw_addr_to_nodeid(const struct hgw_addr *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}

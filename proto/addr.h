@@ -54,6 +54,9 @@ int hgw_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 
 /* Node ids are 32-bit numbers written as dotted quads, like BGP router ids. */
 int hgw_nodeid_parse(const char *s, uint32_t *id);
+/* A node id as the IPv4 address it reads as, and back (a must be IPv4). */
+void hgw_nodeid_to_addr(uint32_t id, struct hgw_addr *a);
+uint32_t hgw_addr_to_nodeid(const struct hgw_addr *a);
 const char *hgw_nodeid_fmt(uint32_t id, char *buf, size_t len);
 
 #endif

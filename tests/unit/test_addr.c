@@ -707,6 +707,21 @@ test_fmt_seconds(void **state)
 }
 
 static void
+test_nodeid_addr(void **state)
+{
+	struct hgw_addr a, b;
+	char buf[HGW_ADDRSTRLEN];
+
+	(void)state;
+	hgw_nodeid_to_addr(0x0a3c060bu, &a);
+	assert_int_equal(a.family, AF_INET);
+	assert_string_equal(hgw_addr_fmt(&a, buf, sizeof(buf)), "10.60.6.11");
+	assert_int_equal(hgw_addr_to_nodeid(&a), 0x0a3c060bu);
+	assert_int_equal(hgw_addr_parse("255.0.128.1", &b), 0);
+	assert_int_equal(hgw_addr_to_nodeid(&b), 0xff008001u);
+}
+
+static void
 test_nodeid(void **state)
 {
 	static const struct {
@@ -769,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_parse_seconds),
 		cmocka_unit_test(test_fmt_seconds),
 		cmocka_unit_test(test_nodeid),
+		cmocka_unit_test(test_nodeid_addr),
 	};
 
 	return cmocka_run_group_tests(tests, 0, NULL);

@@ -1,0 +1,119 @@
+/* reconf.c: a new configuration, applied as the difference, module by
+ * module; nothing is changed when a step that can fail fails first. */
+#include "reconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fib.h"
+#include "hgwd.h"
+#include "identity.h"
+#include "kernel.h"
+#include "lease.h"
+#include "listen.h"
+#include "log.h"
+#include "members.h"
+#include "origin.h"
+#include "peer.h"
+#include "tls.h"
+
+void
+kernel_params_from_config(const struct config *c, struct kernel_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", c->ifname);
+	p->proto = c->kernel_proto;
+	p->table = c->kernel_table;
+	p->metric = c->kernel_metric;
+}
+
+/* The mesh transport: a new key or certificates resets every session. */
+static int
+tls_reconfigure(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
+{
+	struct tls *nt;
+	char e2[64];
+
+	if (strcmp(nc->secret_file, d->cfg.secret_file) == 0 &&
+	    strcmp(nc->tls_ca, d->cfg.tls_ca) == 0 && strcmp(nc->tls_cert, d->cfg.tls_cert) == 0 &&
+	    strcmp(nc->tls_key, d->cfg.tls_key) == 0)
+		return 0;
+	if (tls_load(nc, &nt, err, errlen) < 0)
+		return -1;
+	tls_free(d->tls);
+	d->tls = nt;
+	log_info("mesh transport is now %s; resetting every session",
+	    nt ? (strcmp(tls_mode(nt), "psk") == 0 ? "TLS 1.3 with a pre-shared key" :
+	    "TLS 1.3 with certificates") : "plain TCP (unauthenticated)");
+	peers_reset(d, NULL, e2, sizeof(e2));
+	return 0;
+}
+
+int
+reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
+{
+	struct config old;
+	struct kernel_params op, np;
+	struct hgw_addr a4, a6;
+	uint32_t id;
+
+	kernel_params_from_config(&d->cfg, &op);
+	kernel_params_from_config(nc, &np);
+	if (strcmp(op.ifname, np.ifname) != 0)
+		kernel_set_params(d->kernel, &np);
+	if (identity_resolve(d, nc, &id, &a4, &a6) < 0) {
+		kernel_set_params(d->kernel, &op);
+		snprintf(err, errlen, "no node id: %s has no IPv4 address and no node-id is set",
+		    nc->ifname);
+		return -1;
+	}
+	if (tls_reconfigure(d, nc, err, errlen) < 0) {
+		kernel_set_params(d->kernel, &op);
+		return -1;
+	}
+	old = d->cfg;
+	if (config_copy(&d->cfg, nc) < 0) {
+		d->cfg = old;
+		kernel_set_params(d->kernel, &op);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (listen_reconfigure(d, err, errlen) < 0) {
+		config_free(&d->cfg);
+		d->cfg = old;
+		kernel_set_params(d->kernel, &op);
+		return -1;
+	}
+	origin_reconfigure(d, &old);
+	identity_apply(d, id, &a4, &a6);
+	if (op.proto != np.proto || op.table != np.table || op.metric != np.metric ||
+	    strcmp(op.ifname, np.ifname) != 0 || old.kernel_on != nc->kernel_on) {
+		log_info("kernel settings changed: rewriting our routes");
+		kernel_set_params(d->kernel, &np);
+		fib_params_changed(d->fib, &op);
+	}
+	peers_reconfigure(d);
+	leases_reconfigure(d);
+	members_reconfigure(d);
+	config_free(&old);
+	return 0;
+}
+
+int
+reconf_reload(struct hgwd *d, char *err, size_t errlen)
+{
+	struct config nc;
+
+	if (config_load(d->cfg_path, &nc, err, errlen) < 0) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		return -1;
+	}
+	if (reconf_apply(d, &nc, err, errlen) < 0) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		config_free(&nc);
+		return -1;
+	}
+	config_free(&nc);
+	log_info("configuration reloaded from %s", d->cfg_path);
+	return 0;
+}
