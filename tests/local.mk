@@ -51,6 +51,10 @@ GOLDEN_CONFS = \
 	tests/conf/17.conf tests/conf/17.ok tests/conf/18.conf tests/conf/18.ok
 EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 
+# No dependency circle between hgwd's object files but ctl<->cmd, no daemon/ file over 1,000 lines (issue 9).
+TESTS += tests/depcheck.sh
+EXTRA_DIST += tests/depcheck.sh tests/depcheck.py
+
 # The namespace lab (pytest, as root); runs after the unit tests.
 TESTS += tests/lab/run.sh
 EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
@@ -60,4 +64,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
 	tests/lab/selftest_cases.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
+# The lab library by concern (hgwlab.py re-exports them all); tests/bench/bench.py imports labproc and labdaemon.
+EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \
+	tests/lab/lablease.py
 EXTRA_DIST += tests/lsan.supp

@@ -26,7 +26,9 @@ Safety: every daemon and every packet lives in network namespaces this run
 creates (named hgwb-<pid>-<tag>-<role>); nothing touches the root namespace's
 interfaces or routes. Processes are started in their own sessions and stopped
 by their ids; namespaces are deleted on exit, on failure and on Ctrl-C, and
-ones left by a dead run are swept at start.
+ones left by a dead run are swept at start. The namespace and process
+helpers, the kernel route constants and the control-socket client are the
+lab's (tests/lab/labproc.py, labdaemon.py), shared with the lab tests.
 
 Timing: a route watcher (hgwload watch) follows the kernel tables through
 netlink events and stamps the event that completes a condition, so no figure
@@ -37,11 +39,11 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import functools
 import json
 import os
 import platform
 import re
-import secrets
 import select
 import shutil
 import signal
@@ -55,13 +57,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRCDIR = HERE.parent.parent
+sys.path.insert(0, str(SRCDIR / "tests" / "lab"))
 
-NS_PREFIX = "hgwb-"
-NS_RE = re.compile(r"^hgwb-(\d+)-[0-9a-f]{4}-")
-PROTO = 77
+import labproc  # noqa: E402 - the lab's helpers, found through the path above
+from labdaemon import ctl_request  # noqa: E402
+from labproc import METRIC, PROTO, TABLE, Registry, stop_proc, sweep_stale_namespaces  # noqa: E402
+
+NS_PREFIX = "hgwb-"  # not the lab's "hgw-": the lab's sweep leaves a running bench alone
 BIRD_PROTO = 12     # RTPROT_BIRD
-METRIC = 20
-TABLE = 254
 IPV6 = False        # --ipv6: leave IPv6 on in the namespaces
 
 #: figures measured on this kind of machine (shared/FIELD.md), for context
@@ -87,102 +90,26 @@ def median(xs):
 # processes and namespaces: everything we start is registered and undone
 # --------------------------------------------------------------------------
 
-class Registry:
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-        self.netns: list[str] = []
-        self.cleaned = False
-        self.tag = secrets.token_hex(2)
-
-    def ns_name(self, role: str) -> str:
-        return f"{NS_PREFIX}{os.getpid()}-{self.tag}-{role}"
-
-    def cleanup(self) -> None:
-        if self.cleaned:
-            return
-        self.cleaned = True
-        for p in reversed(self.procs):
-            stop_proc(p, signal.SIGTERM, 3)
-        for ns in reversed(self.netns):
-            delete_ns(ns)
-        self.procs.clear()
-        self.netns.clear()
+# Commands here may run long (100k-route batches): no timeout.
+run = functools.partial(labproc.run, timeout=None)
 
 
-REG = Registry()
-
-
-def stop_proc(p: subprocess.Popen, sig=signal.SIGTERM, timeout=5.0) -> None:
-    """Stops a process we started (its own session: pgid == pid), by id."""
-    if p.poll() is not None:
-        return
-    try:
-        os.killpg(p.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        p.wait(timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def run(argv, check=True, **kw) -> subprocess.CompletedProcess:
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
-
-
-def delete_ns(ns: str) -> None:
-    """Kills what still runs inside one of our namespaces, then deletes it."""
-    r = run(["ip", "netns", "pids", ns], check=False)
-    for pid in r.stdout.split():
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
-    run(["ip", "netns", "del", ns], check=False)
-
-
-def sweep_stale() -> None:
-    """Removes namespaces that a dead run of this script left behind."""
-    r = run(["ip", "netns", "list"], check=False)
-    for line in r.stdout.splitlines():
-        name = line.split()[0] if line.split() else ""
-        m = NS_RE.match(name)
-        if not m:
-            continue
-        pid = int(m.group(1))
-        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
-            continue
-        log(f"removing stale namespace {name} of dead run {pid}")
-        delete_ns(name)
-
-
-def add_ns(role: str) -> str:
-    ns = REG.ns_name(role)
-    run(["ip", "netns", "add", ns])
-    REG.netns.append(ns)
-    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+def no_ipv6(ns: str) -> None:
+    """Each new namespace: no IPv6 on our links unless --ipv6. Its DAD completing a
+    second after a link comes up sends address events that make hgwd resync in the
+    middle of a measurement (see the README of tests/bench)."""
     if not IPV6:
-        # No IPv6 on our links: its DAD completing a second after a link comes
-        # up sends address events that make hgwd resync in the middle of a
-        # measurement (see the README of tests/bench).
         run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
              "net.ipv6.conf.default.disable_ipv6=1"])
-    return ns
+
+
+REG = Registry(NS_PREFIX, setup=no_ipv6)
+add_ns = REG.add_ns
+spawn = REG.spawn
 
 
 def ip_batch(ns: str, lines: list[str]) -> None:
-    if lines:
-        run(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n")
+    labproc.ip_batch(ns, lines, timeout=None)
 
 
 def veth(ns_a: str, if_a: str, addr_a: str, ns_b: str, if_b: str, addr_b: str | None,
@@ -205,14 +132,6 @@ def veth(ns_a: str, if_a: str, addr_a: str, ns_b: str, if_b: str, addr_b: str | 
 def link_mac(ns: str, ifname: str) -> str:
     out = run(["ip", "-n", ns, "-j", "link", "show", ifname]).stdout
     return json.loads(out)[0]["address"]
-
-
-def spawn(argv, ns: str | None = None, stdin=None, stdout=None, stderr=None) -> subprocess.Popen:
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in argv]
-    p = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
-                         start_new_session=True, close_fds=True)
-    REG.procs.append(p)
-    return p
 
 
 def proc_cpu(pid: int) -> float:
@@ -338,31 +257,8 @@ class Hgwd:
         return self.p.pid
 
     def ctl(self, cmd: str) -> str:
-        """One request on the control socket; the data lines, or an error."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
-        try:
-            s.connect(self.sock)
-            s.sendall((cmd + "\n").encode())
-            buf, out = b"", []
-            while True:
-                chunk = s.recv(1 << 16)
-                if not chunk:
-                    raise OSError("control socket closed")
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    text = line.decode(errors="replace")
-                    code, sep = text[:4], text[4:5]
-                    if sep == "-":
-                        if code == "1000":
-                            out.append(text[5:])
-                        continue
-                    if code != "0000":
-                        raise RuntimeError(f"hgwd {self.name}: {cmd}: {text}")
-                    return "\n".join(out)
-        finally:
-            s.close()
+        """One request on the control socket; the data lines, or an error (CtlError)."""
+        return ctl_request(self.sock, cmd, timeout=30)
 
     def ctl_json(self, cmd: str) -> dict:
         return json.loads(self.ctl(cmd))
@@ -611,8 +507,7 @@ class Bench:
                 f"{s['raw_delete_rate'][-1]:.0f}/s out; ack-per-route "
                 f"{s['ack1_insert_rate'][-1]:.0f}/s; ip -batch {s['ipbatch_insert_rate'][-1]:.0f}/s")
         w.close()
-        delete_ns(ns)
-        REG.netns.remove(ns)
+        REG.del_ns(ns)
         self.results["A"] = s
 
     # ---------------------------------------------------------------- B
@@ -1173,7 +1068,7 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     atexit.register(REG.cleanup)
-    sweep_stale()
+    sweep_stale_namespaces(NS_PREFIX, log=log)
     if parts & {"B", "C"}:
         ensure_bird()
     b = Bench(args)
@@ -1191,12 +1086,7 @@ def main() -> int:
                     status = 1
                 finally:
                     # Each part's namespaces and processes go when it ends.
-                    for pr in reversed(REG.procs):
-                        stop_proc(pr, signal.SIGTERM, 3)
-                    REG.procs.clear()
-                    for ns in reversed(REG.netns):
-                        delete_ns(ns)
-                    REG.netns.clear()
+                    REG.reset()
     except KeyboardInterrupt:
         log("interrupted: cleaning up")
         REG.cleanup()

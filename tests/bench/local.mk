@@ -15,6 +15,7 @@ EXTRA_PROGRAMS = tests/bench/nlwriter tests/bench/hgwload
 tests_bench_nlwriter_SOURCES = tests/bench/nlwriter.c
 tests_bench_hgwload_SOURCES = tests/bench/hgwload.c
 tests_bench_hgwload_LDADD = proto/libhgwproto.a
+# bench.py imports tests/lab/labproc.py and labdaemon.py (in EXTRA_DIST of tests/local.mk).
 EXTRA_DIST += tests/bench/bench.py tests/bench/README.md
 CLEANFILES += $(EXTRA_PROGRAMS) bench-results.json bench-results.md
 

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from hgwlab import PORT, netns_exec  # hgwlab is loaded first and imports this module at its end
+from labproc import PORT, netns_exec
 
 # --------------------------------------------------------------------------
 # wire format helpers (proto/PROTOCOL.md)

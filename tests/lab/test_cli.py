@@ -477,6 +477,20 @@ def test_scripting(lab3):
     assert all(h.running for h in lab3.hosts)
 
 
+def test_python_control_client_matches_hgwsh(make_lab):
+    """The control-socket client tests/bench uses (labdaemon.ctl_request, Host.ctl) gets what hgwsh
+    prints, and an error reply raises CtlError with the reply's code."""
+    lab = make_lab(1)
+    (h,) = lab.hosts
+    h.start(neighbors=[])
+    assert h.ctl("show version") + "\n" == ok(h, "show version")
+    assert json.loads(h.ctl("show running-config json")) == js(h, "show running-config json")
+    with pytest.raises(hgwlab.CtlError) as e:
+        h.ctl("show nonsense")
+    assert e.value.code == "9000" and "nonsense" in e.value.line
+    assert "nonsense" in fails(h, "show nonsense")
+
+
 # --------------------------------------------------------------------------
 # configure terminal
 # --------------------------------------------------------------------------

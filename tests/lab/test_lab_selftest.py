@@ -314,6 +314,78 @@ def test_sweep_removes_namespaces_of_dead_runs():
         hgwlab.delete_namespaces([name, alive])
 
 
+def test_registry_and_sweep_of_another_prefix():
+    """The benchmarks' Registry (tests/bench uses it) names, records and removes its namespaces and
+    processes; sweep_stale_namespaces(prefix) sweeps that prefix only, not the lab's "hgw-"."""
+    reg = hgwlab.Registry("hgwt-")
+    try:
+        ns = reg.add_ns("x")
+        assert ns.startswith(f"hgwt-{os.getpid()}-") and ns.endswith("-x") and ns in hgwlab.list_namespaces()
+        assert "state UNKNOWN" in hgwlab.run(["ip", "-n", ns, "link", "show", "lo"]).stdout  # lo is up
+        p = reg.spawn(["sleep", "1000"], ns=ns)
+        wait_until(lambda: str(p.pid) in hgwlab.run(["ip", "netns", "pids", ns]).stdout, 5,
+                   msg="the process in the registry's namespace")
+        assert os.getpgid(p.pid) == p.pid
+        reg.reset()
+        assert p.returncode == -signal.SIGTERM and ns not in hgwlab.list_namespaces()
+        assert reg.procs == [] and reg.netns == []
+    finally:
+        reg.cleanup()
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    mine, lab_ns = f"hgwt-{dead}-abcd-x", f"hgw-{dead}-abcd-h0"
+    hgwlab.run(["ip", "netns", "add", mine])
+    hgwlab.run(["ip", "netns", "add", lab_ns])
+    try:
+        told = []
+        assert hgwlab.sweep_stale_namespaces("hgwt-", log=told.append) == [mine]
+        assert told and mine in told[0]
+        assert mine not in hgwlab.list_namespaces() and lab_ns in hgwlab.list_namespaces()
+    finally:
+        hgwlab.delete_namespaces([mine, lab_ns])
+
+
+CTL_SERVER_REPLIES = {
+    "show a": b"1003-prompt\n1000-line one\n1001-word\thelp\n1000-line two\n0000 \n",
+    "show bad": b"9000 unknown command\n",
+    "show json": b'1000-{"x": [1,\n1000- 2]}\n0000 \n',
+}
+
+
+def test_ctl_client(tmp_path):
+    """ctl_request() (the control-socket client tests/bench uses) returns the 1000- lines, raises
+    CtlError with the code on an error line, and OSError when the daemon closes early."""
+    import socket
+    import threading
+    sock = tmp_path / "ctl.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(sock))
+    srv.listen(4)
+    got = []
+
+    def serve():
+        for _ in range(4):
+            c, _ = srv.accept()
+            with c:
+                line = c.makefile("rb").readline().decode().rstrip("\n")
+                got.append(line)
+                c.sendall(CTL_SERVER_REPLIES.get(line, b"1000-partial\n"))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        assert hgwlab.ctl_request(sock, "show a", timeout=5) == "line one\nline two"
+        with pytest.raises(hgwlab.CtlError, match="show bad: 9000 unknown command") as e:
+            hgwlab.ctl_request(sock, "show bad", timeout=5)
+        assert e.value.code == "9000"
+        assert hgwlab.ctl_json(sock, "show json", timeout=5) == {"x": [1, 2]}
+        with pytest.raises(OSError, match="closed"):
+            hgwlab.ctl_request(sock, "show closed", timeout=5)
+    finally:
+        srv.close()
+    t.join(5)
+    assert got == ["show a", "show bad", "show json", "show closed"]
+
+
 def _nested_pytest(case, marker, extra_env=None):
     env = dict(os.environ, HGW_SELFTEST_NESTED="1", HGW_SELFTEST_MARKER=str(marker),
                PYTHONDONTWRITEBYTECODE="1", **(extra_env or {}))
