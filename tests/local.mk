@@ -44,13 +44,17 @@ GOLDEN_CONFS = \
 	tests/conf/17.conf tests/conf/17.ok tests/conf/18.conf tests/conf/18.ok
 EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 
-# The namespace lab (pytest, as root); runs after the unit tests.
+# The namespace lab (pytest, as root); runs after the unit tests (not with
+# --disable-lab-tests, as in make distcheck).
+if LAB_TESTS
 TESTS += tests/lab/run.sh
+endif
 EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
 	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
 	tests/lab/selftest_cases.py \
+	tests/lab/test_schema.py tests/lab/test_install.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 EXTRA_DIST += tests/lsan.supp
