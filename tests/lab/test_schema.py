@@ -164,6 +164,13 @@ def test_schemas_are_valid_and_closed():
 
 
 @pytest.mark.no_daemon
+def test_the_page_lists_every_schema():
+    page = (SCHEMA_DIR.parent / "json-schema.md").read_text()
+    unlisted = [n for n in load_schemas() if f"(schema/{n}.json)" not in page]
+    assert not unlisted, f"conf/json-schema.md does not list {unlisted}"
+
+
+@pytest.mark.no_daemon
 def test_a_new_key_fails_validation():
     """The check can fail: an extra key anywhere, or a missing one, is an error."""
     s = load_schemas()["show-version"]
