@@ -49,6 +49,9 @@ EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 if LAB_TESTS
 TESTS += tests/lab/run.sh
 endif
+# --enable-lab-tests=EXPR: only the lab tests pytest -k EXPR selects.
+AM_TESTS_ENVIRONMENT = if test -n '$(LAB_SELECT)'; then \
+	PYTEST_ADDOPTS="$${PYTEST_ADDOPTS:+$$PYTEST_ADDOPTS }-k '$(LAB_SELECT)'"; export PYTEST_ADDOPTS; fi;
 EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
