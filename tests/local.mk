@@ -55,14 +55,21 @@ EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 TESTS += tests/depcheck.sh
 EXTRA_DIST += tests/depcheck.sh tests/depcheck.py
 
-# The namespace lab (pytest, as root); runs after the unit tests.
+# The namespace lab (pytest, as root); runs after the unit tests (not with
+# --disable-lab-tests, as in make distcheck).
+if LAB_TESTS
 TESTS += tests/lab/run.sh
+endif
+# --enable-lab-tests=EXPR: only the lab tests pytest -k EXPR selects.
+AM_TESTS_ENVIRONMENT = if test -n '$(LAB_SELECT)'; then \
+	PYTEST_ADDOPTS="$${PYTEST_ADDOPTS:+$$PYTEST_ADDOPTS }-k '$(LAB_SELECT)'"; export PYTEST_ADDOPTS; fi;
 EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/lab/demo.py \
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
 	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
 	tests/lab/selftest_cases.py \
+	tests/lab/test_schema.py tests/lab/test_install.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 # The lab library by concern (hgwlab.py re-exports them all); tests/bench/bench.py imports labproc and labdaemon.
 EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \
