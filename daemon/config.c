@@ -1,11 +1,13 @@
 /* config.c: parsing, checking and printing hgwd's configuration text. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "util.h"
 
 #define MAX_WORDS 16
@@ -24,6 +26,7 @@ config_init(struct config *c)
 	c->kernel_table = CFG_DEFAULT_TABLE;
 	c->kernel_metric = CFG_DEFAULT_METRIC;
 	c->lease_hold_s = CFG_DEFAULT_LEASE_HOLD_S;
+	c->log_level = -1;
 	snprintf(c->lease_file, sizeof(c->lease_file), "%s", CFG_DEFAULT_LEASE_FILE);
 	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
 }
@@ -429,11 +432,24 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 		    "usage: kernel [protocol N] [table N] [metric N] | kernel off");
 	for (i = 1; i + 1 < n; i += 2) {
 		if (strcmp(w[i], "protocol") == 0) {
-			if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
+			int pr;
+
+			if (w[i + 1][0] >= '0' && w[i + 1][0] <= '9') {
+				if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
+					return fail(err, errlen,
+					    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
+					    w[i + 1]);
+				c->kernel_proto = (uint8_t)v;
+				c->kernel_proto_name[0] = '\0';
+				continue;
+			}
+			if (strlen(w[i + 1]) >= CFG_PROTO_NAME_MAX ||
+			    (pr = config_proto_lookup(w[i + 1])) < 0)
 				return fail(err, errlen,
-				    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
-				    w[i + 1]);
-			c->kernel_proto = (uint8_t)v;
+				    "kernel protocol '%s': not a number 5..255 nor a name of 5..255 in "
+				    CFG_RT_PROTOS " or " CFG_RT_PROTOS_DIR "/*.conf", w[i + 1]);
+			c->kernel_proto = (uint8_t)pr;
+			strcpy(c->kernel_proto_name, w[i + 1]);
 		} else if (strcmp(w[i], "table") == 0) {
 			if (hgw_parse_uint(w[i + 1], 1, 0xffffffffUL, &v) < 0 ||
 			    v == 255)
@@ -474,6 +490,142 @@ st_address(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 		c->address4 = a;
 	else
 		c->address6 = a;
+	return 0;
+}
+
+/* One rt_protos file: "NUMBER NAME" lines, '#' comments. */
+static int
+proto_in_file(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], nm[64];
+	unsigned v;
+	int found = -1;
+
+	if (f == NULL)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#')
+			continue;
+		if (sscanf(p, "%u %63s", &v, nm) == 2 && v <= 255 && strcmp(nm, name) == 0)
+			found = (int)v;
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+conf_suffix(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
+}
+
+int
+config_proto_lookup(const char *name)
+{
+	struct dirent **list;
+	char path[CFG_PATH_MAX];
+	int n, i, v = -1;
+
+	if ((v = proto_in_file(CFG_RT_PROTOS, name)) < 0 &&
+	    (n = scandir(CFG_RT_PROTOS_DIR, &list, conf_suffix, alphasort)) >= 0) {
+		for (i = 0; i < n; i++) {
+			if (v < 0 && snprintf(path, sizeof(path), "%s/%s", CFG_RT_PROTOS_DIR,
+			    list[i]->d_name) < (int)sizeof(path))
+				v = proto_in_file(path, name);
+			free(list[i]);
+		}
+		free(list);
+	}
+	if (v < 0)
+		v = proto_in_file(CFG_RT_PROTOS_USR, name);
+	if (v < 0 && strcmp(name, "hgw") == 0)
+		v = CFG_DEFAULT_PROTO;
+	return v >= 5 && v <= 255 ? v : -1;
+}
+
+/* "log syslog|stderr|file PATH [LEVEL]", "no log" */
+static int
+st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	int k = 2, dest, level = -1;
+
+	if (neg) {
+		if (n != 1)
+			return fail(err, errlen, "usage: no log");
+		c->log_dest = LOG_DEST_DEFAULT;
+		c->log_file[0] = '\0';
+		c->log_level = -1;
+		return 0;
+	}
+	if (n < 2)
+		goto usage;
+	if (strcmp(w[1], "syslog") == 0)
+		dest = LOG_DEST_SYSLOG;
+	else if (strcmp(w[1], "stderr") == 0)
+		dest = LOG_DEST_STDERR;
+	else if (strcmp(w[1], "file") == 0) {
+		dest = LOG_DEST_FILE;
+		if (n < 3)
+			goto usage;
+		k = 3;
+	} else
+		goto usage;
+	if (n > k + 1)
+		goto usage;
+	if (n == k + 1 && (level = log_level_parse(w[k])) < 0)
+		return fail(err, errlen,
+		    "log: level '%s' is not one of emerg, alert, crit, err, warning, notice, info, debug",
+		    w[k]);
+	if (dest == LOG_DEST_FILE && st_path(c->log_file, "log file", w[2], err, errlen) < 0)
+		return -1;
+	if (dest != LOG_DEST_FILE)
+		c->log_file[0] = '\0';
+	c->log_dest = dest;
+	c->log_level = level;
+	return 0;
+usage:
+	return fail(err, errlen, "usage: log syslog|stderr|file PATH [emerg|alert|crit|err|warning|notice|info|debug]");
+}
+
+/* "http listen ADDRESS [port N]", "no http listen ADDRESS [port N]" */
+static int
+st_http(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct cfg_http h;
+	unsigned long port = CFG_DEFAULT_HTTP_PORT;
+	size_t i;
+
+	if ((n != 3 && n != 5) || strcmp(w[1], "listen") != 0 ||
+	    (n == 5 && strcmp(w[3], "port") != 0))
+		return fail(err, errlen, "usage: %shttp listen ADDRESS [port N]", neg ? "no " : "");
+	memset(&h, 0, sizeof(h));
+	if (hgw_addr_parse(w[2], &h.addr) < 0)
+		return fail(err, errlen, "http listen %s: not an IPv4 or IPv6 address", w[2]);
+	if (n == 5 && hgw_parse_uint(w[4], 1, 65535, &port) < 0)
+		return fail(err, errlen, "http listen: port '%s' is not 1..65535", w[4]);
+	h.port = (uint16_t)port;
+	for (i = 0; i < c->nhttp; i++)
+		if (hgw_addr_cmp(&c->http[i].addr, &h.addr) == 0 && c->http[i].port == h.port)
+			break;
+	if (neg) {
+		if (i == c->nhttp)
+			return fail(err, errlen, "http listen %s port %u is not configured", w[2], h.port);
+		memmove(&c->http[i], &c->http[i + 1], (c->nhttp - i - 1) * sizeof(h));
+		c->nhttp--;
+		return 0;
+	}
+	if (i < c->nhttp)
+		return 0;
+	if (c->nhttp == CFG_HTTP_MAX)
+		return fail(err, errlen, "http listen: at most %d addresses", CFG_HTTP_MAX);
+	c->http[c->nhttp++] = h;
 	return 0;
 }
 
@@ -655,6 +807,20 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 		*ctx = CFG_CTX_ROUTER;
 		return 0;
 	}
+	/* Statements of the daemon, not of the routing process: anywhere,
+	 * and they end a router block as hostname does. */
+	if (strcmp(w[0], "log") == 0 || (n >= 2 && strcmp(w[0], "no") == 0 &&
+	    strcmp(w[1], "log") == 0)) {
+		*ctx = CFG_CTX_TOP;
+		return w[0][0] == 'n' ? st_log(c, 1, w + 1, n - 1, err, errlen) :
+		    st_log(c, 0, w, n, err, errlen);
+	}
+	if (strcmp(w[0], "http") == 0 || (n >= 2 && strcmp(w[0], "no") == 0 &&
+	    strcmp(w[1], "http") == 0)) {
+		*ctx = CFG_CTX_TOP;
+		return w[0][0] == 'n' ? st_http(c, 1, w + 1, n - 1, err, errlen) :
+		    st_http(c, 0, w, n, err, errlen);
+	}
 	if (strcmp(w[0], "exit") == 0 || strcmp(w[0], "end") == 0) {
 		*ctx = CFG_CTX_TOP;
 		return 0;
@@ -787,6 +953,23 @@ config_write(const struct config *c, FILE *f)
 
 	if (c->hostname[0])
 		fprintf(f, "hostname %s\n!\n", c->hostname);
+	if (c->log_dest != LOG_DEST_DEFAULT) {
+		fprintf(f, "log %s", c->log_dest == LOG_DEST_SYSLOG ? "syslog" :
+		    c->log_dest == LOG_DEST_STDERR ? "stderr" : "file");
+		if (c->log_dest == LOG_DEST_FILE)
+			fprintf(f, " %s", c->log_file);
+		if (c->log_level >= 0)
+			fprintf(f, " %s", log_level_name(c->log_level));
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < c->nhttp; i++) {
+		fprintf(f, "http listen %s", hgw_addr_fmt(&c->http[i].addr, buf, sizeof(buf)));
+		if (c->http[i].port != CFG_DEFAULT_HTTP_PORT)
+			fprintf(f, " port %u", c->http[i].port);
+		fprintf(f, "\n");
+	}
+	if (c->log_dest != LOG_DEST_DEFAULT || c->nhttp > 0)
+		fprintf(f, "!\n");
 	if (!c->router)
 		return;
 	fprintf(f, "router hgw\n");
@@ -843,10 +1026,14 @@ config_write(const struct config *c, FILE *f)
 	if (c->giveup_ms != CFG_DEFAULT_GIVEUP_MS)
 		fprintf(f, " timers giveup %s\n", hgw_fmt_seconds_ms(c->giveup_ms, b2, sizeof(b2)));
 	/* The settings are kept while off: they say which routes are ours. */
-	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
-	    c->kernel_metric != CFG_DEFAULT_METRIC)
-		fprintf(f, " kernel protocol %u table %u metric %u\n", c->kernel_proto,
-		    c->kernel_table, c->kernel_metric);
+	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_proto_name[0] ||
+	    c->kernel_table != CFG_DEFAULT_TABLE || c->kernel_metric != CFG_DEFAULT_METRIC) {
+		if (c->kernel_proto_name[0])
+			fprintf(f, " kernel protocol %s", c->kernel_proto_name);
+		else
+			fprintf(f, " kernel protocol %u", c->kernel_proto);
+		fprintf(f, " table %u metric %u\n", c->kernel_table, c->kernel_metric);
+	}
 	if (!c->kernel_on)
 		fprintf(f, " kernel off\n");
 	fprintf(f, "!\n");
