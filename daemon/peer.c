@@ -503,17 +503,16 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 		/* A failure that repeats on every retry is logged once. */
 		if (s->state != HGW_ST_CONNECT &&
 		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)) {
-			if ((was_est && s->confirmed) ||
-			    ((p->est == NULL || p->est == s) && worth_logging(p, why)))
-				log_info("peer %s: session %s: %s", p->name,
-				    was_est && s->confirmed ? "down" : "closed", why);
+			if ((was_est && s->confirmed) || worth_logging(p, why))
+				(was_est && s->confirmed ? log_warnx : log_notice)("peer %s: session %s: %s",
+				    p->name, was_est && s->confirmed ? "down" : "closed", why);
 			else
 				log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, why);
 		}
-		/* A second connection that goes while another is established
-		 * (a collision, a replacement) is no error of the peer's. */
-		if ((code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION) &&
-		    (p->est == NULL || p->est == s))
+		/* A collision is no error of the peer's (a replaced session is
+		 * detached before it closes); a failed second connection from an
+		 * established peer's address is, and must show. */
+		if (code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)
 			set_error(p, "%s", why);
 		session_detach(s, 0);
 		if (peer_nsessions(p) == 0 && p->est == NULL) {
