@@ -288,8 +288,8 @@ static const struct cmd_def cmd_defs[] = {
 	  "Session timers\nLongest wait for every neighbor's table before removing stale routes\nSeconds",
 	  do_router_stmt, P },
 	{ R, "no timers", "Negate a command\nDefault timers", do_router_stmt, P },
-	{ R, "kernel [protocol (5-255)] [table (1-4294967295)] [metric (0-4294967295)]",
-	  "Kernel routes\nRoute protocol number\nNumber\nRouting table\nTable id\nRoute metric\nMetric",
+	{ R, "kernel [protocol WORD] [table (1-4294967295)] [metric (0-4294967295)]",
+	  "Kernel routes\nRoute protocol\nNumber 5..255, or a name of /etc/iproute2/rt_protos (hgw)\nRouting table\nTable id\nRoute metric\nMetric",
 	  do_kernel, P },
 	{ R, "kernel (on|off)", "Kernel routes\nInstall routes\nDo not touch the kernel", do_router_stmt, P },
 };
@@ -345,6 +345,9 @@ cmd_init(struct hgwd *d)
 	for (i = 0; i < members_cmd_ndefs; i++)
 		if (cmd_tree_add(d->cmds, &members_cmd_defs[i]) < 0)
 			fatalx("command table: bad syntax '%s'", members_cmd_defs[i].syntax);
+	for (i = 0; i < log_cmd_ndefs; i++)
+		if (cmd_tree_add(d->cmds, &log_cmd_defs[i]) < 0)
+			fatalx("command table: bad syntax '%s'", log_cmd_defs[i].syntax);
 	cmd_tree_set_dynamic(d->cmds, dynamic, d);
 	return 0;
 }

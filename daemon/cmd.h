@@ -30,6 +30,10 @@ int cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg,
 extern const struct cmd_def cmd_show_defs[];
 extern const size_t cmd_show_ndefs;
 
+/* cmd_log.c */
+extern const struct cmd_def log_cmd_defs[];
+extern const size_t log_cmd_ndefs;
+
 int cmd_fail(struct cmd_ctx *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

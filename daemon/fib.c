@@ -19,6 +19,7 @@ struct fib {
 	struct event *flush_ev, *sync_ev, *retry_ev;
 	int sync_done;
 	int resync_pending;
+	uint64_t resyncs;		/* full comparisons with the kernel, for metrics */
 	uint32_t epoch;
 	struct rib_entry **batch;
 	struct kernel_op *ops;
@@ -175,6 +176,12 @@ fib_sync_done(const struct fib *f)
 	return f->sync_done;
 }
 
+uint64_t
+fib_resyncs(const struct fib *f)
+{
+	return f->resyncs;
+}
+
 /* What the kernel should hold for e, or NULL with *err saying why not. */
 static struct nexthop *
 desired(struct fib *f, struct rib_entry *e, uint8_t *err)
@@ -273,6 +280,7 @@ resync(struct fib *f)
 		f->resync_pending = 1;
 		return;
 	}
+	f->resyncs++;
 	rib_foreach(&d->rib, resync_unseen, f);
 	/* Routes of our protocol with another metric are leftovers of an
 	 * older configuration: remove them. */

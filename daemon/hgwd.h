@@ -21,6 +21,8 @@ struct cmd_tree;
 struct tls;
 struct leases;
 struct members;
+struct notify;
+struct http;
 
 TAILQ_HEAD(peer_list, peer);
 
@@ -61,6 +63,8 @@ struct hgwd {
 
 	struct ctl *ctl;
 	struct cmd_tree *cmds;
+	struct notify *notify;		/* systemd readiness (notify.c) */
+	struct http *http;		/* metrics and health (http.c) */
 
 	struct event *sig_ev[4];
 	int stopping;
@@ -88,6 +92,7 @@ void fib_peer_eor(struct fib *f);	/* a peer finished its initial table */
 void fib_params_changed(struct fib *f, const struct kernel_params *old);
 void fib_reevaluate_all(struct fib *f);
 int fib_sync_done(const struct fib *f);
+uint64_t fib_resyncs(const struct fib *f);	/* full comparisons with the kernel so far */
 void fib_shutdown(struct fib *f);	/* remove every route we installed */
 const char *fib_state_name(struct hgwd *d, const struct rib_entry *e,
     char *reason, size_t rlen);

@@ -15,6 +15,12 @@ daemon_hgwd_SOURCES = \
 	daemon/lease.c daemon/lease.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
-	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c
-daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
-daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c \
+	daemon/cmd_log.c \
+	daemon/stats.c daemon/stats.h \
+	daemon/notify.c daemon/notify.h \
+	daemon/http.c daemon/http.h
+daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(SYSTEMD_CFLAGS)
+daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
+	$(SYSTEMD_LIBS)
