@@ -504,7 +504,8 @@ session_close(struct session *s, int code, int sub, const char *fmt, ...)
 		if (s->state != HGW_ST_CONNECT &&
 		    (was_est || code != HGW_ERR_CEASE || sub != HGW_CEASE_COLLISION)) {
 			if ((was_est && s->confirmed) || worth_logging(p, why))
-				(was_est && s->confirmed ? log_warnx : log_notice)("peer %s: session %s: %s",
+				(was_est && s->confirmed && !p->d->stopping ? log_warnx : log_notice)(
+				    "peer %s: session %s: %s",
 				    p->name, was_est && s->confirmed ? "down" : "closed", why);
 			else
 				log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, why);
