@@ -75,7 +75,7 @@ on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *
 		if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0)
 			return;		/* the echo of our own delete */
 		if (rib_best(e) != NULL && rib_best(e)->peer != NULL)
-			log_info("kernel: route %s via %s was deleted by someone else; restoring it",
+			log_notice("kernel: route %s via %s was deleted by someone else; restoring it",
 			    hgw_prefix_fmt(p, pb, sizeof(pb)),
 			    hgw_addr_fmt(gw, gb, sizeof(gb)));
 		set_fib_nh(d, e, NULL);
@@ -364,7 +364,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		rib_release(&d->rib, e);
 	}
 	if (nfail > 0) {
-		log_warnx("kernel: %zu route write%s failed, first %s: %s; retrying in %d s",
+		log_err("kernel: %zu route write%s failed, first %s: %s; retrying in %d s",
 		    nfail, nfail > 1 ? "s" : "", hgw_prefix_fmt(&first_pfx, pb, sizeof(pb)),
 		    strerror(first_err), RETRY_MS / 1000);
 		if (!evtimer_pending(f->retry_ev, NULL)) {

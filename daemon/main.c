@@ -320,11 +320,11 @@ hgwd_reload(struct hgwd *d, char *err, size_t errlen)
 	struct config nc;
 
 	if (config_load(d->cfg_path, &nc, err, errlen) < 0) {
-		log_warnx("reload: %s; keeping the running configuration", err);
+		log_err("reload: %s; keeping the running configuration", err);
 		return -1;
 	}
 	if (hgwd_apply_config(d, &nc, err, errlen) < 0) {
-		log_warnx("reload: %s; keeping the running configuration", err);
+		log_err("reload: %s; keeping the running configuration", err);
 		config_free(&nc);
 		return -1;
 	}
@@ -390,7 +390,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		notify_ready(d);
 		return;
 	}
-	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	log_notice("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	d->stopping = 1;
 	event_base_loopbreak(d->base);
 }
@@ -700,13 +700,13 @@ main(int argc, char **argv)
 		d.sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);
 		event_add(d.sig_ev[i], NULL);
 	}
-	log_info("hgwd %s starting: node %s, interface %s, gateway %s%s%s, port %u",
+	log_notice("hgwd %s starting: node %s, interface %s, gateway %s%s%s, port %u",
 	    PACKAGE_VERSION, hgw_nodeid_fmt(d.node_id, nb, sizeof(nb)), d.cfg.ifname,
 	    d.addr4.family ? hgw_addr_fmt(&d.addr4, a4, sizeof(a4)) : "-",
 	    d.addr6.family ? " and " : "", d.addr6.family ? hgw_addr_fmt(&d.addr6, a6, sizeof(a6)) : "",
 	    d.listen_port);
 	if (d.tls == NULL)
-		log_info("the mesh is unauthenticated: any host on the LAN can announce routes (see secret-file and tls)");
+		log_notice("the mesh is unauthenticated: any host on the LAN can announce routes (see secret-file and tls)");
 	else
 		log_info("the mesh is authenticated: TLS 1.3 with %s",
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
@@ -753,6 +753,6 @@ main(int argc, char **argv)
 	cmd_free(&d);
 	config_free(&d.cfg);
 	event_base_free(d.base);
-	log_info("stopped");
+	log_notice("stopped");
 	return 0;
 }

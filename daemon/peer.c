@@ -259,7 +259,7 @@ peer_queue(struct peer *p, const struct hgw_upd_item *it)
 	peer_push_update(p);
 	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
 	if (hgw_upd_add(&p->ub, it) < 0)
-		log_warnx("peer %s: cannot encode an UPDATE item", p->name);
+		log_err("peer %s: cannot encode an UPDATE item", p->name);
 }
 
 /* Our own network p as an UPDATE item; -1 when we have no gateway of its family. */
@@ -672,7 +672,7 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 			snprintf(p->last_refused, sizeof(p->last_refused), "%s: %s",
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)), why);
 			if (p->pfx_refused == 1 || log_debug_on(LOG_CAT_PEER))
-				log_info("peer %s: refused %s%s", p->name, p->last_refused,
+				log_warnx("peer %s: refused %s%s", p->name, p->last_refused,
 				    p->pfx_refused == 1 ? " (later refusals are counted in show peers)" : "");
 			if (rib_withdraw(&d->rib, &it.prefix, p, it.origin) == 1)
 				p->pfx_accepted--;
@@ -682,7 +682,7 @@ apply_update(struct session *s, const uint8_t *body, size_t len)
 		if (r == 1)
 			p->pfx_accepted++;
 		else if (r < 0)
-			log_warnx("peer %s: out of memory for %s", p->name,
+			log_err("peer %s: out of memory for %s", p->name,
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)));
 		if (limit > 0 && p->pfx_accepted > (uint32_t)limit) {
 			p->maxpfx_until_ms = now_ms() + MAXPFX_HOLDOFF_MS;
@@ -949,7 +949,7 @@ session_event(struct bufferevent *bev, short what, void *arg)
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		/* Said once; the retries that fail the same way only in debug. */
 		if (worth_logging(p, err.text))
-			log_info("peer %s: %s%s", p->name, err.text,
+			log_notice("peer %s: %s%s", p->name, err.text,
 			    p->configured ? "; retrying with back-off" : "");
 		else
 			log_debug(LOG_CAT_PEER, "peer %s: %s", p->name, err.text);
@@ -992,7 +992,7 @@ session_hold(evutil_socket_t fd, short what, void *arg)
 	case HGW_ST_CONNECT:
 		snprintf(err.text, sizeof(err.text), "connect timed out");
 		if (strcmp(s->peer->last_error, err.text) != 0)
-			log_info("peer %s: %s; retrying with back-off", s->peer->name, err.text);
+			log_notice("peer %s: %s; retrying with back-off", s->peer->name, err.text);
 		set_error(s->peer, "%s", err.text);
 		session_close(s, 0, 0, "%s", err.text);
 		break;
