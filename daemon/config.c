@@ -446,8 +446,12 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 			if (strlen(w[i + 1]) >= CFG_PROTO_NAME_MAX ||
 			    (pr = config_proto_lookup(w[i + 1])) < 0)
 				return fail(err, errlen,
-				    "kernel protocol '%s': not a number 5..255 nor a name of 5..255 in "
+				    "kernel protocol '%s': not a number nor a name in "
 				    CFG_RT_PROTOS " or " CFG_RT_PROTOS_DIR "/*.conf", w[i + 1]);
+			if (pr < 5)
+				return fail(err, errlen,
+				    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
+				    w[i + 1]);
 			c->kernel_proto = (uint8_t)pr;
 			strcpy(c->kernel_proto_name, w[i + 1]);
 		} else if (strcmp(w[i], "table") == 0) {
@@ -547,7 +551,7 @@ config_proto_lookup(const char *name)
 		v = proto_in_file(CFG_RT_PROTOS_USR, name);
 	if (v < 0 && strcmp(name, "hgw") == 0)
 		v = CFG_DEFAULT_PROTO;
-	return v >= 5 && v <= 255 ? v : -1;
+	return v;
 }
 
 /* "log syslog|stderr|file PATH [LEVEL]", "no log" */

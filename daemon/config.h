@@ -104,8 +104,8 @@ int config_check(const struct config *c, char *err, size_t errlen);
 /* Writes the configuration normalized: defaults left out, sorted lists. */
 void config_write(const struct config *c, FILE *f);
 
-/* A route protocol name or number (iproute2's rt_protos files, then the
- * built-in "hgw" = 77) as a number 5..255; -1 when unknown or reserved. */
+/* A route protocol name (iproute2's rt_protos files, then the built-in
+ * "hgw" = 77) as its number 0..255; -1 when unknown. */
 int config_proto_lookup(const char *name);
 
 int config_has_network(const struct config *c, const struct hgw_prefix *p);
