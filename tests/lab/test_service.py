@@ -289,3 +289,32 @@ def test_health_and_readiness(make_lab):
     wait_until(ready, 15, interval=0.2, msg="/readyz to answer 200 after h1's END-OF-RIB")
     assert h0.hgwsh("show summary json")["initialSyncDone"] is True
     assert m(metrics(h0), "hgw_initial_sync_done") == 1
+
+
+def test_daemon_statements_from_the_shell(make_lab):
+    """http listen, log file LEVEL and kernel protocol NAME from configure mode: applied at once,
+    shown in running-config; the log file gets lines down to its level only."""
+    lab = make_lab(1)
+    h0 = lab.hosts[0]
+    h0.start(neighbors=[])
+    h0.hgwsh("configure terminal", "http listen 127.0.0.1 port 9181")
+    assert http_get(h0, "/healthz", port=9181)[0] == 200
+    logfile = lab.workdir / "h0-file.log"
+    h0.hgwsh("configure terminal", f"log file {logfile} info")
+    h0.hgwsh("configure terminal", "router hgw", "kernel protocol hgw")
+    running = h0.hgwsh("show running-config")
+    assert "http listen 127.0.0.1 port 9181" in running and f"log file {logfile} info" in running
+    assert " kernel protocol hgw table 254 metric 20" in running, running
+    assert h0.hgwsh("show summary json")["kernel"]["protocol"] == 77
+
+    h0.hgwsh("write memory")
+    h0.hgwsh("reload")  # the file now holds the log statement: it stays
+    text = logfile.read_text()
+    assert "configuration written to" in text and "configuration reloaded from" in text, text
+    assert "debug:" not in text, "a debug line went to a log file of level info"
+    assert "configuration reloaded from" in h0.hgwsh("show logging")
+
+    h0.hgwsh("configure terminal", "no http listen 127.0.0.1 port 9181", "no log")
+    cp = run(["ip", "netns", "exec", h0.ns, "python3", "-c", FETCH, "http://127.0.0.1:9181/healthz"],
+             check=False)
+    assert cp.returncode != 0, "still serving after no http listen"
