@@ -181,7 +181,7 @@ def _recv_all(sock, into):
 
 def test_systemd_notify(make_lab):
     """Under NOTIFY_SOCKET: READY=1 once the control socket answers, STATUS= lines that follow peers,
-    RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 on SIGTERM."""
+    WATCHDOG=1 at half of WATCHDOG_USEC, RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 on SIGTERM."""
     lab = make_lab(2)
     h0, h1 = lab.hosts
     path = lab.workdir / "notify.sock"
@@ -190,7 +190,7 @@ def test_systemd_notify(make_lab):
     ns.setblocking(False)
     try:
         conf = h0.write_config(h0.make_config())
-        argv = ["ip", "netns", "exec", h0.ns, "env", f"NOTIFY_SOCKET={path}", hgwd_path(),
+        argv = ["ip", "netns", "exec", h0.ns, "env", f"NOTIFY_SOCKET={path}", "WATCHDOG_USEC=400000", hgwd_path(),
                 "-f", conf, "-s", h0.sock, *hgwd_args()]
         h0.daemon = Proc("hgwd-h0", argv, h0.log_path)
         h0.history.append(h0.daemon)
@@ -212,6 +212,12 @@ def test_systemd_notify(make_lab):
         h1.start()
         wait_until(lambda: any("1 of 1 peers established" in l for l in _recv_all(ns, lines)), 10,
                    msg="a STATUS= line saying the peer is established")
+
+        # WatchdogSec=0.4 s: WATCHDOG=1 every 0.2 s.
+        del lines[:]
+        t0 = time.monotonic()
+        wait_until(lambda: _recv_all(ns, lines).count("WATCHDOG=1") >= 3, 5, msg="three WATCHDOG=1")
+        assert time.monotonic() - t0 < 1.5, "WATCHDOG=1 not sent at half the watchdog interval"
 
         del lines[:]
         h0.daemon.signal(signal.SIGHUP)
@@ -318,3 +324,25 @@ def test_daemon_statements_from_the_shell(make_lab):
     cp = run(["ip", "netns", "exec", h0.ns, "python3", "-c", FETCH, "http://127.0.0.1:9181/healthz"],
              check=False)
     assert cp.returncode != 0, "still serving after no http listen"
+
+
+def test_error_from_established_peer_address_is_shown(make_lab):
+    """A bad connection from the address of an established peer: the peer stays up, and the error
+    shows as its last error (it used to be silent: "last error: none")."""
+    lab = make_lab(2)
+    h0, h1 = lab.hosts
+    lab.start_all()
+    lab.wait_established(10)
+    assert h0.peer(h1)["lastError"] is None
+    cp = run(["ip", "netns", "exec", h1.ns, "python3", "-c",
+              "import socket, sys\n"
+              f"s = socket.create_connection(('{h0.lan_ip}', {PORT}), timeout=5)\n"
+              "s.sendall(b'\\xff' * 64)\n"
+              "s.settimeout(5)\n"
+              "while s.recv(4096):\n"
+              "    pass\n"], check=False)
+    assert cp.returncode == 0, cp
+    p = wait_until(lambda: (lambda p: p if p["lastError"] else None)(h0.peer(h1)), 5,
+                   msg="h1's last error on h0 after a bad connection from its address")
+    assert p["state"] == "established", p
+    assert h0.established_with(h1)
