@@ -142,7 +142,7 @@ metrics(struct http *h, struct evbuffer *b)
 		evbuffer_add_printf(b, "hgw_log_lines_total{level=\"%s\"} %llu\n", log_level_name(prio),
 		    (unsigned long long)log_lines_total(prio));
 	family(b, "hgw_log_lines_suppressed_total", "counter",
-	    "Log lines left out: repeats, and lines below the configured level.");
+	    "Log lines left out: a peer's repeated failures, and lines below the configured level.");
 	evbuffer_add_printf(b, "hgw_log_lines_suppressed_total %llu\n",
 	    (unsigned long long)s.log_suppressed);
 	stats_free(&s);

@@ -142,14 +142,18 @@ worth_logging(struct peer *p, const char *text)
 	uint64_t now = now_ms();
 	unsigned i, n = d->nrecent < 32 ? d->nrecent : 32;
 
-	if (strcmp(p->last_error, text) == 0)
+	if (strcmp(p->last_error, text) == 0) {
+		log_count_suppressed();
 		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct recent_err *r = &d->recent[i];
 
 		if (hgw_addr_cmp(&r->addr, &p->addr) == 0 && strncmp(r->text, text,
-		    sizeof(r->text) - 1) == 0 && now - r->at_ms < 60000)
+		    sizeof(r->text) - 1) == 0 && now - r->at_ms < 60000) {
+			log_count_suppressed();
 			return 0;
+		}
 	}
 	i = d->nrecent++ % 32;
 	d->recent[i].addr = p->addr;
