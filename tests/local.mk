@@ -54,3 +54,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/selftest_cases.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 EXTRA_DIST += tests/lsan.supp
+# Issue 13 (service): the golden configs of log/http/protocol names, and the lab test.
+EXTRA_DIST += tests/conf/19.conf tests/conf/19.ok tests/conf/20.conf tests/conf/20.ok \
+	tests/conf/21.conf tests/conf/21.ok tests/conf/22.conf tests/conf/22.ok \
+	tests/conf/23.conf tests/conf/23.ok tests/lab/test_service.py
