@@ -49,7 +49,8 @@ uninstall-tmpfiles:
 
 # The JSON Schema of each "show ... json" (tests/lab/test_schema.py checks the
 # daemon's output against them), and the page on their conventions.
-HGW_SCHEMAS = conf/schema/show-fib.json conf/schema/show-leases.json \
+HGW_SCHEMAS = conf/schema/show-debugging.json conf/schema/show-fib.json \
+	conf/schema/show-leases.json conf/schema/show-logging.json \
 	conf/schema/show-members.json conf/schema/show-peers.json conf/schema/show-routes.json \
 	conf/schema/show-running-config.json conf/schema/show-summary.json \
 	conf/schema/show-version.json

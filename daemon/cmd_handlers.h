@@ -28,10 +28,15 @@ int cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_show_running(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_show_version(struct cmd_ctx *x, const struct cmd_args *a);
 
-/* lease.c */
+/* cmd_show_mesh.c */
 int cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a);
 
-/* members.c */
+/* cmd_show_mesh.c */
 int cmd_show_members(struct cmd_ctx *x, const struct cmd_args *a);
+
+/* cmd_log.c */
+int cmd_show_logging(struct cmd_ctx *x, const struct cmd_args *a);
+int cmd_show_debugging(struct cmd_ctx *x, const struct cmd_args *a);
+int cmd_daemon_stmt(struct cmd_ctx *x, const struct cmd_args *a);
 
 #endif

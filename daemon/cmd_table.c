@@ -14,6 +14,10 @@
 #define R CMD_MODE_ROUTER
 #define P CMD_F_PRIV
 #define S "Show running system information\n"
+#define LEVELS "[emerg|alert|crit|err|warning|notice|info|debug]"
+#define LEVELS_HELP "System is unusable\nAction must be taken at once\nCritical conditions\n" \
+	"Errors\nWarnings: session down, hold expiry, refused prefixes\nNormal but significant\n" \
+	"Informational (the default)\nDebug (with the debug categories on)"
 
 const struct cmd_def cmd_table[] = {
 	/* modes, actions and configuration statements: cmd.c */
@@ -84,8 +88,8 @@ const struct cmd_def cmd_table[] = {
 	  "Session timers\nLongest wait for every neighbor's table before removing stale routes\nSeconds",
 	  H(cmd_router_stmt), P },
 	{ R, "no timers", "Negate a command\nDefault timers", H(cmd_router_stmt), P },
-	{ R, "kernel [protocol (5-255)] [table (1-4294967295)] [metric (0-4294967295)]",
-	  "Kernel routes\nRoute protocol number\nNumber\nRouting table\nTable id\nRoute metric\nMetric",
+	{ R, "kernel [protocol WORD] [table (1-4294967295)] [metric (0-4294967295)]",
+	  "Kernel routes\nRoute protocol\nNumber 5..255, or a name of /etc/iproute2/rt_protos (hgw)\nRouting table\nTable id\nRoute metric\nMetric",
 	  H(cmd_kernel), P },
 	{ R, "kernel (on|off)", "Kernel routes\nInstall routes\nDo not touch the kernel", H(cmd_router_stmt), P },
 
@@ -109,6 +113,26 @@ const struct cmd_def cmd_table[] = {
 	{ CMD_MODE_ALL, "show members [json]",
 	  S "The nodes of the mesh this node knows\nJSON output",
 	  H(cmd_show_members), 0 },
+
+	/* logging and HTTP: cmd_log.c */
+	{ CMD_MODE_ALL, "show logging [json]",
+	  S "Where the log goes and its recent lines (kept in memory)\nJSON output",
+	  H(cmd_show_logging), 0 },
+	{ CMD_MODE_ALL, "show debugging [json]",
+	  S "Which debug categories are on\nJSON output", H(cmd_show_debugging), 0 },
+	{ CMD_MODE_CONFIG, "log (syslog|stderr) " LEVELS,
+	  "Where the log goes\nTo syslog (daemon facility)\nTo standard error\n" LEVELS_HELP,
+	  H(cmd_daemon_stmt), P },
+	{ CMD_MODE_CONFIG, "log file WORD " LEVELS,
+	  "Where the log goes\nTo a file\nAbsolute path\n" LEVELS_HELP, H(cmd_daemon_stmt), P },
+	{ CMD_MODE_CONFIG, "no log", "Negate a command\nLog to stderr, and syslog with -d",
+	  H(cmd_daemon_stmt), P },
+	{ CMD_MODE_CONFIG, "http listen ADDRESS [port (1-65535)]",
+	  "Metrics and health over HTTP\nServe /metrics, /healthz and /readyz on\nIPv4 or IPv6 address\nTCP port (default 9179)\nPort number",
+	  H(cmd_daemon_stmt), P },
+	{ CMD_MODE_CONFIG, "no http listen ADDRESS [port (1-65535)]",
+	  "Negate a command\nMetrics and health over HTTP\nStop serving on\nIPv4 or IPv6 address\nTCP port\nPort number",
+	  H(cmd_daemon_stmt), P },
 };
 
 const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);

@@ -1,12 +1,15 @@
-/* config.c: parsing, checking and printing hgwd's configuration text. */
+/* config.c: parsing and checking hgwd's configuration text (config_write.c
+ * prints it). */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "util.h"
 
 #define MAX_WORDS 16
@@ -25,6 +28,7 @@ config_init(struct config *c)
 	c->kernel_table = CFG_DEFAULT_TABLE;
 	c->kernel_metric = CFG_DEFAULT_METRIC;
 	c->lease_hold_s = CFG_DEFAULT_LEASE_HOLD_S;
+	c->log_level = -1;
 	snprintf(c->lease_file, sizeof(c->lease_file), "%s", CFG_DEFAULT_LEASE_FILE);
 	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
 }
@@ -430,11 +434,28 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 		    "usage: kernel [protocol N] [table N] [metric N] | kernel off");
 	for (i = 1; i + 1 < n; i += 2) {
 		if (strcmp(w[i], "protocol") == 0) {
-			if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
+			int pr;
+
+			if (w[i + 1][0] >= '0' && w[i + 1][0] <= '9') {
+				if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
+					return fail(err, errlen,
+					    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
+					    w[i + 1]);
+				c->kernel_proto = (uint8_t)v;
+				c->kernel_proto_name[0] = '\0';
+				continue;
+			}
+			if (strlen(w[i + 1]) >= CFG_PROTO_NAME_MAX ||
+			    (pr = config_proto_lookup(w[i + 1])) < 0)
+				return fail(err, errlen,
+				    "kernel protocol '%s': not a number nor a name in "
+				    CFG_RT_PROTOS " or " CFG_RT_PROTOS_DIR "/*.conf", w[i + 1]);
+			if (pr < 5)
 				return fail(err, errlen,
 				    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
 				    w[i + 1]);
-			c->kernel_proto = (uint8_t)v;
+			c->kernel_proto = (uint8_t)pr;
+			strcpy(c->kernel_proto_name, w[i + 1]);
 		} else if (strcmp(w[i], "table") == 0) {
 			if (hgw_parse_uint(w[i + 1], 1, 0xffffffffUL, &v) < 0 ||
 			    v == 255)
@@ -475,6 +496,142 @@ st_address(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 		c->address4 = a;
 	else
 		c->address6 = a;
+	return 0;
+}
+
+/* One rt_protos file: "NUMBER NAME" lines, '#' comments. */
+static int
+proto_in_file(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], nm[64];
+	unsigned v;
+	int found = -1;
+
+	if (f == NULL)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#')
+			continue;
+		if (sscanf(p, "%u %63s", &v, nm) == 2 && v <= 255 && strcmp(nm, name) == 0)
+			found = (int)v;
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+conf_suffix(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
+}
+
+int
+config_proto_lookup(const char *name)
+{
+	struct dirent **list;
+	char path[CFG_PATH_MAX];
+	int n, i, v = -1;
+
+	if ((v = proto_in_file(CFG_RT_PROTOS, name)) < 0 &&
+	    (n = scandir(CFG_RT_PROTOS_DIR, &list, conf_suffix, alphasort)) >= 0) {
+		for (i = 0; i < n; i++) {
+			if (v < 0 && snprintf(path, sizeof(path), "%s/%s", CFG_RT_PROTOS_DIR,
+			    list[i]->d_name) < (int)sizeof(path))
+				v = proto_in_file(path, name);
+			free(list[i]);
+		}
+		free(list);
+	}
+	if (v < 0)
+		v = proto_in_file(CFG_RT_PROTOS_USR, name);
+	if (v < 0 && strcmp(name, "hgw") == 0)
+		v = CFG_DEFAULT_PROTO;
+	return v;
+}
+
+/* "log syslog|stderr|file PATH [LEVEL]", "no log" */
+static int
+st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	int k = 2, dest, level = -1;
+
+	if (neg) {
+		if (n != 1)
+			return fail(err, errlen, "usage: no log");
+		c->log_dest = LOG_DEST_DEFAULT;
+		c->log_file[0] = '\0';
+		c->log_level = -1;
+		return 0;
+	}
+	if (n < 2)
+		goto usage;
+	if (strcmp(w[1], "syslog") == 0)
+		dest = LOG_DEST_SYSLOG;
+	else if (strcmp(w[1], "stderr") == 0)
+		dest = LOG_DEST_STDERR;
+	else if (strcmp(w[1], "file") == 0) {
+		dest = LOG_DEST_FILE;
+		if (n < 3)
+			goto usage;
+		k = 3;
+	} else
+		goto usage;
+	if (n > k + 1)
+		goto usage;
+	if (n == k + 1 && (level = log_level_parse(w[k])) < 0)
+		return fail(err, errlen,
+		    "log: level '%s' is not one of emerg, alert, crit, err, warning, notice, info, debug",
+		    w[k]);
+	if (dest == LOG_DEST_FILE && st_path(c->log_file, "log file", w[2], err, errlen) < 0)
+		return -1;
+	if (dest != LOG_DEST_FILE)
+		c->log_file[0] = '\0';
+	c->log_dest = dest;
+	c->log_level = level;
+	return 0;
+usage:
+	return fail(err, errlen, "usage: log syslog|stderr|file PATH [emerg|alert|crit|err|warning|notice|info|debug]");
+}
+
+/* "http listen ADDRESS [port N]", "no http listen ADDRESS [port N]" */
+static int
+st_http(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	struct cfg_http h;
+	unsigned long port = CFG_DEFAULT_HTTP_PORT;
+	size_t i;
+
+	if ((n != 3 && n != 5) || strcmp(w[1], "listen") != 0 ||
+	    (n == 5 && strcmp(w[3], "port") != 0))
+		return fail(err, errlen, "usage: %shttp listen ADDRESS [port N]", neg ? "no " : "");
+	memset(&h, 0, sizeof(h));
+	if (hgw_addr_parse(w[2], &h.addr) < 0)
+		return fail(err, errlen, "http listen %s: not an IPv4 or IPv6 address", w[2]);
+	if (n == 5 && hgw_parse_uint(w[4], 1, 65535, &port) < 0)
+		return fail(err, errlen, "http listen: port '%s' is not 1..65535", w[4]);
+	h.port = (uint16_t)port;
+	for (i = 0; i < c->nhttp; i++)
+		if (hgw_addr_cmp(&c->http[i].addr, &h.addr) == 0 && c->http[i].port == h.port)
+			break;
+	if (neg) {
+		if (i == c->nhttp)
+			return fail(err, errlen, "http listen %s port %u is not configured", w[2], h.port);
+		memmove(&c->http[i], &c->http[i + 1], (c->nhttp - i - 1) * sizeof(h));
+		c->nhttp--;
+		return 0;
+	}
+	if (i < c->nhttp)
+		return 0;
+	if (c->nhttp == CFG_HTTP_MAX)
+		return fail(err, errlen, "http listen: at most %d addresses", CFG_HTTP_MAX);
+	c->http[c->nhttp++] = h;
 	return 0;
 }
 
@@ -656,6 +813,20 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 		*ctx = CFG_CTX_ROUTER;
 		return 0;
 	}
+	/* Statements of the daemon, not of the routing process: anywhere,
+	 * and they end a router block as hostname does. */
+	if (strcmp(w[0], "log") == 0 || (n >= 2 && strcmp(w[0], "no") == 0 &&
+	    strcmp(w[1], "log") == 0)) {
+		*ctx = CFG_CTX_TOP;
+		return w[0][0] == 'n' ? st_log(c, 1, w + 1, n - 1, err, errlen) :
+		    st_log(c, 0, w, n, err, errlen);
+	}
+	if (strcmp(w[0], "http") == 0 || (n >= 2 && strcmp(w[0], "no") == 0 &&
+	    strcmp(w[1], "http") == 0)) {
+		*ctx = CFG_CTX_TOP;
+		return w[0][0] == 'n' ? st_http(c, 1, w + 1, n - 1, err, errlen) :
+		    st_http(c, 0, w, n, err, errlen);
+	}
 	if (strcmp(w[0], "exit") == 0 || strcmp(w[0], "end") == 0) {
 		*ctx = CFG_CTX_TOP;
 		return 0;
@@ -726,155 +897,4 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 		    c->router_line ? c->router_line : lineno, msg);
 	}
 	return 0;
-}
-
-static int
-cmp_prefix(const void *a, const void *b)
-{
-	return hgw_prefix_cmp(a, b);
-}
-
-static int
-cmp_neighbor(const void *a, const void *b)
-{
-	return hgw_addr_cmp(&((const struct cfg_neighbor *)a)->addr,
-	    &((const struct cfg_neighbor *)b)->addr);
-}
-
-static void
-write_prefixes(FILE *f, const char *kw, const struct hgw_prefix *list, size_t n)
-{
-	struct hgw_prefix *sorted;
-	char buf[HGW_ADDRSTRLEN];
-	size_t i;
-
-	if (n == 0 || (sorted = malloc(n * sizeof(*sorted))) == NULL)
-		return;
-	memcpy(sorted, list, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_prefix);
-	for (i = 0; i < n; i++)
-		fprintf(f, " %s %s\n", kw, hgw_prefix_fmt(&sorted[i], buf, sizeof(buf)));
-	free(sorted);
-}
-
-static void
-write_clusters(FILE *f, const struct config *c)
-{
-	struct hgw_prefix *sorted;
-	char buf[HGW_ADDRSTRLEN];
-	size_t i;
-
-	if (c->nclusters == 0 || (sorted = malloc(c->nclusters * sizeof(*sorted))) == NULL)
-		return;
-	memcpy(sorted, c->clusters, c->nclusters * sizeof(*sorted));
-	qsort(sorted, c->nclusters, sizeof(*sorted), cmp_prefix);
-	for (i = 0; i < c->nclusters; i++) {
-		int fi = sorted[i].family == AF_INET ? 0 : 1;
-
-		fprintf(f, " cluster-network %s", hgw_prefix_fmt(&sorted[i], buf, sizeof(buf)));
-		if (c->lease_len[fi] && hgw_prefix_eq(&c->lease_net[fi], &sorted[i]))
-			fprintf(f, " subnet-length %u", c->lease_len[fi]);
-		fprintf(f, "\n");
-	}
-	free(sorted);
-}
-
-void
-config_write(const struct config *c, FILE *f)
-{
-	char buf[HGW_ADDRSTRLEN], b2[16];
-	struct cfg_neighbor *nbrs = NULL;
-	size_t i;
-
-	if (c->hostname[0])
-		fprintf(f, "hostname %s\n!\n", c->hostname);
-	if (!c->router)
-		return;
-	fprintf(f, "router hgw\n");
-	if (c->ifname[0])
-		fprintf(f, " interface %s\n", c->ifname);
-	if (c->node_id)
-		fprintf(f, " node-id %s\n", hgw_nodeid_fmt(c->node_id, buf, sizeof(buf)));
-	if (c->address4.family)
-		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address4, buf, sizeof(buf)));
-	if (c->address6.family)
-		fprintf(f, " address %s\n", hgw_addr_fmt(&c->address6, buf, sizeof(buf)));
-	if (c->listen_port != HGW_DEFAULT_PORT)
-		fprintf(f, " listen port %u\n", c->listen_port);
-	write_clusters(f, c);
-	if (c->lease_hold_s != CFG_DEFAULT_LEASE_HOLD_S)
-		fprintf(f, " lease-hold %u\n", c->lease_hold_s);
-	if (strcmp(c->lease_file, CFG_DEFAULT_LEASE_FILE) != 0)
-		fprintf(f, " lease-file %s\n", c->lease_file);
-	if (strcmp(c->subnet_env, CFG_DEFAULT_SUBNET_ENV) != 0)
-		fprintf(f, " subnet-env %s\n", c->subnet_env);
-	if (c->ipmasq)
-		fprintf(f, " ipmasq\n");
-	if (c->discovery)
-		fprintf(f, " discovery multicast\n");
-	write_prefixes(f, "network", c->networks, c->nnetworks);
-	if (c->nneighbors && (nbrs = malloc(c->nneighbors * sizeof(*nbrs))) != NULL) {
-		memcpy(nbrs, c->neighbors, c->nneighbors * sizeof(*nbrs));
-		qsort(nbrs, c->nneighbors, sizeof(*nbrs), cmp_neighbor);
-		for (i = 0; i < c->nneighbors; i++) {
-			fprintf(f, " neighbor %s", hgw_addr_fmt(&nbrs[i].addr, buf, sizeof(buf)));
-			if (nbrs[i].port != HGW_DEFAULT_PORT)
-				fprintf(f, " port %u", nbrs[i].port);
-			if (nbrs[i].max_prefixes)
-				fprintf(f, " max-prefixes %u", nbrs[i].max_prefixes);
-			if (nbrs[i].third_party)
-				fprintf(f, " allow-third-party-gateway");
-			fprintf(f, "\n");
-		}
-		free(nbrs);
-	}
-	write_prefixes(f, "allow", c->allows, c->nallows);
-	if (c->max_prefixes)
-		fprintf(f, " max-prefixes %u\n", c->max_prefixes);
-	if (c->secret_file[0])
-		fprintf(f, " secret-file %s\n", c->secret_file);
-	if (c->tls_cert[0])
-		fprintf(f, " tls ca %s cert %s key %s\n", c->tls_ca, c->tls_cert, c->tls_key);
-	if (c->keepalive_ms != CFG_DEFAULT_KEEPALIVE_MS || c->hold_ms != CFG_DEFAULT_HOLD_MS) {
-		fprintf(f, " timers keepalive %s", hgw_fmt_seconds_ms(c->keepalive_ms, b2, sizeof(b2)));
-		fprintf(f, " hold %s\n", hgw_fmt_seconds_ms(c->hold_ms, b2, sizeof(b2)));
-	}
-	if (c->startup_ms != CFG_DEFAULT_STARTUP_MS)
-		fprintf(f, " timers startup %s\n", hgw_fmt_seconds_ms(c->startup_ms, b2, sizeof(b2)));
-	if (c->giveup_ms != CFG_DEFAULT_GIVEUP_MS)
-		fprintf(f, " timers giveup %s\n", hgw_fmt_seconds_ms(c->giveup_ms, b2, sizeof(b2)));
-	/* The settings are kept while off: they say which routes are ours. */
-	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_table != CFG_DEFAULT_TABLE ||
-	    c->kernel_metric != CFG_DEFAULT_METRIC)
-		fprintf(f, " kernel protocol %u table %u metric %u\n", c->kernel_proto,
-		    c->kernel_table, c->kernel_metric);
-	if (!c->kernel_on)
-		fprintf(f, " kernel off\n");
-	fprintf(f, "!\n");
-}
-
-int
-config_save(const struct config *c, const char *path, char *err, size_t errlen)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
-	mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
-	FILE *f = open_memstream(&buf, &len);
-	int r;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	fprintf(f, "! hgwd configuration, written by 'write memory'\n");
-	config_write(c, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	r = file_write_atomic(path, buf, len, mode, 1, 0, err, errlen);
-	free(buf);
-	return r;
 }

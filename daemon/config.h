@@ -22,6 +22,18 @@
 #define CFG_DEFAULT_SUBNET_ENV		"/run/flannel/subnet.env"
 
 #define CFG_PATH_MAX	1024
+#define CFG_HTTP_MAX		4	/* http listen statements */
+#define CFG_DEFAULT_HTTP_PORT	9179
+#define CFG_PROTO_NAME_MAX	32
+/* iproute2's protocol names: kernel protocol NAME */
+#define CFG_RT_PROTOS		"/etc/iproute2/rt_protos"
+#define CFG_RT_PROTOS_DIR	"/etc/iproute2/rt_protos.d"
+#define CFG_RT_PROTOS_USR	"/usr/share/iproute2/rt_protos"
+
+struct cfg_http {
+	struct hgw_addr addr;
+	uint16_t port;
+};
 
 struct cfg_neighbor {
 	struct hgw_addr addr;
@@ -61,7 +73,15 @@ struct config {
 	char tls_ca[CFG_PATH_MAX], tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX];
 	int kernel_on;
 	uint8_t kernel_proto;
+	char kernel_proto_name[CFG_PROTO_NAME_MAX];	/* as written; "": a number */
 	uint32_t kernel_table, kernel_metric;
+	/* log syslog|stderr|file PATH [LEVEL]: one destination, the last wins */
+	int log_dest;			/* enum log_dest; 0: stderr, syslog with -d */
+	char log_file[CFG_PATH_MAX];
+	int log_level;			/* LOG_EMERG..LOG_DEBUG; -1: not given */
+	/* http listen ADDRESS [port N]: metrics and health endpoints */
+	struct cfg_http http[CFG_HTTP_MAX];
+	size_t nhttp;
 };
 
 enum cfg_ctx {
@@ -86,6 +106,10 @@ void config_write(const struct config *c, FILE *f);
 /* Writes c to path atomically (the previous file kept as path.bak), with a
  * header line; 0, or -1 with err set. */
 int config_save(const struct config *c, const char *path, char *err, size_t errlen);
+
+/* A route protocol name (iproute2's rt_protos files, then the built-in
+ * "hgw" = 77) as its number 0..255; -1 when unknown. */
+int config_proto_lookup(const char *name);
 
 int config_has_network(const struct config *c, const struct hgw_prefix *p);
 const struct cfg_neighbor *config_find_neighbor(const struct config *c,

@@ -21,6 +21,7 @@ struct fib {
 	struct event *flush_ev, *retry_ev;
 	int sync_done;
 	int resync_pending;
+	uint64_t resyncs;		/* full comparisons with the kernel, for metrics */
 	uint32_t epoch;
 	struct rib_entry **batch;
 	struct kernel_op *ops;
@@ -72,7 +73,7 @@ fib_on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_ad
 		if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0)
 			return;		/* the echo of our own delete */
 		if (rib_best(e) != NULL && rib_best(e)->peer != NULL)
-			log_info("kernel: route %s via %s was deleted by someone else; restoring it",
+			log_notice("kernel: route %s via %s was deleted by someone else; restoring it",
 			    hgw_prefix_fmt(p, pb, sizeof(pb)),
 			    hgw_addr_fmt(gw, gb, sizeof(gb)));
 		set_fib_nh(d, e, NULL);
@@ -147,6 +148,12 @@ fib_schedule(void *arg)
 
 	if (f != NULL)
 		event_active(f->flush_ev, EV_TIMEOUT, 0);
+}
+
+uint64_t
+fib_resyncs(const struct fib *f)
+{
+	return f->resyncs;
 }
 
 /* What the kernel should hold for e, or NULL with *err saying why not. */
@@ -247,6 +254,7 @@ resync(struct fib *f)
 		f->resync_pending = 1;
 		return;
 	}
+	f->resyncs++;
 	rib_foreach(&d->rib, resync_unseen, f);
 	/* Routes of our protocol with another metric are leftovers of an
 	 * older configuration: remove them. */
@@ -330,7 +338,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		rib_release(&d->rib, e);
 	}
 	if (nfail > 0) {
-		log_warnx("kernel: %zu route write%s failed, first %s: %s; retrying in %d s",
+		log_err("kernel: %zu route write%s failed, first %s: %s; retrying in %d s",
 		    nfail, nfail > 1 ? "s" : "", hgw_prefix_fmt(&first_pfx, pb, sizeof(pb)),
 		    strerror(first_err), RETRY_MS / 1000);
 		if (!evtimer_pending(f->retry_ev, NULL)) {

@@ -26,6 +26,8 @@ struct listen_state;
 struct origin;
 struct sync;
 struct fib;
+struct notify;
+struct http;
 
 TAILQ_HEAD(peer_list, peer);
 
@@ -67,6 +69,8 @@ struct hgwd {
 
 	struct ctl *ctl;
 	struct cmd_tree *cmds;
+	struct notify *notify;		/* systemd readiness (notify.c) */
+	struct http *http;		/* metrics and health (http.c) */
 
 	struct event *sig_ev[4];
 	int stopping;

@@ -112,7 +112,7 @@ kernel_open(struct event_base *base, const struct kernel_params *p,
 	if (k->sbuf == NULL || k->rbuf == NULL || k->cmd == NULL || k->mon == NULL)
 		goto fail;
 	if (nl_connect(k->cmd, NETLINK_ROUTE) < 0 || nl_connect(k->mon, NETLINK_ROUTE) < 0) {
-		log_warnx("kernel: cannot open a netlink socket");
+		log_err("kernel: cannot open a netlink socket");
 		goto fail;
 	}
 	set_bufs(k->cmd, SOCK_BUF);
@@ -631,7 +631,7 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 			kernel_refresh_link(k);
 			if ((old_flags ^ k->ifflags) & (IFF_UP | IFF_RUNNING) ||
 			    old_index != k->ifindex) {
-				log_info("kernel: interface %s is %s", k->p.ifname,
+				log_notice("kernel: interface %s is %s", k->p.ifname,
 				    k->ifindex == 0 ? "gone" :
 				    (k->ifflags & IFF_UP) ? "up" : "down");
 				if (k->cb.link)

@@ -4,6 +4,7 @@
 #include "listen.h"
 
 #include <event2/event.h>
+#include <errno.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -172,6 +173,47 @@ listen_close(struct hgwd *d)
 			evconnlistener_free(L->l[i]);
 			L->l[i] = NULL;
 		}
+}
+
+/* At start: a family whose listener could not be opened fails the start
+ * with the reason (the port in use, most often), unless the host has no
+ * such family at all. The bind is tried again only to learn the reason. */
+int
+listen_verify(struct hgwd *d, uint16_t port, char *err, size_t errlen)
+{
+	struct listen_state *L = d->listen;
+	int i, fd, one = 1, e;
+
+	for (i = 0; i < 2; i++) {
+		int family = i == 0 ? AF_INET : AF_INET6;
+		struct sockaddr_storage ss;
+		struct hgw_addr any;
+		socklen_t len;
+
+		if (L->l[i] != NULL)
+			continue;
+		memset(&any, 0, sizeof(any));
+		any.family = (uint8_t)family;
+		hgw_addr_to_sockaddr(&any, port, &ss, &len);
+		if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+			if (errno == EAFNOSUPPORT)
+				continue;
+			snprintf(err, errlen, "cannot listen on %s port %u: %s", i ? "IPv6" : "IPv4",
+			    port, strerror(errno));
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		e = bind(fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
+		close(fd);
+		if (e == EAFNOSUPPORT || e == EADDRNOTAVAIL)
+			continue;
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", i ? "IPv6" : "IPv4", port,
+		    e ? strerror(e) : "unknown error");
+		return -1;
+	}
+	return 0;
 }
 
 int

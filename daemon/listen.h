@@ -24,6 +24,8 @@ void listen_free(struct hgwd *d);
 /* (Re)opens the mesh port; 0, or -1 when neither family could listen. */
 int listen_open(struct hgwd *d, uint16_t port);
 void listen_close(struct hgwd *d);
+/* At start: 0 when every family the host has listens; -1 with the reason. */
+int listen_verify(struct hgwd *d, uint16_t port, char *err, size_t errlen);
 /* Applies a new listen-port; -1 (old port kept) when it cannot listen. */
 int listen_reconfigure(struct hgwd *d, char *err, size_t errlen);
 void listen_get_stats(const struct hgwd *d, struct listen_stats *st);

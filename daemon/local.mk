@@ -4,7 +4,7 @@ daemon_hgwd_SOURCES = \
 	daemon/main.c daemon/hgwd.h \
 	daemon/log.c daemon/log.h \
 	daemon/util.c daemon/util.h \
-	daemon/config.c daemon/config.h \
+	daemon/config.c daemon/config_write.c daemon/config.h \
 	daemon/rib.c daemon/rib.h \
 	daemon/sync.c daemon/sync.h \
 	daemon/fib.c daemon/fib.h \
@@ -23,7 +23,13 @@ daemon_hgwd_SOURCES = \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
 	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c daemon/cmd_show_mesh.c daemon/cmd_handlers.h \
-	daemon/cmd_table.c daemon/cmd_table.h
-daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
-daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+	daemon/cmd_table.c daemon/cmd_table.h \
+	daemon/cmd_log.c \
+	daemon/stats.c daemon/stats.h \
+	daemon/notify.c daemon/notify.h \
+	daemon/http.c daemon/http.h
+daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(SYSTEMD_CFLAGS)
+daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
+	$(SYSTEMD_LIBS)
 EXTRA_DIST += daemon/README

@@ -1,7 +1,7 @@
-/* main.c: hgwd's entry point: options, start-up in dependency order,
- * signals, and the clean stop. Nobody calls it: it builds the kernel's
- * callback (route events to fib, link events to fib and identity) and
- * hands every later change to the modules. */
+/* main.c: hgwd's entry point: options, daemonizing once up, the pid file,
+ * start-up in dependency order, signals, and the clean stop. Nobody calls
+ * it: it builds the kernel's callback (route events to fib, link events to
+ * fib and identity) and hands every later change to the modules. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -11,18 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "ctl.h"
 #include "fib.h"
 #include "hgwd.h"
+#include "http.h"
 #include "identity.h"
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
 #include "log.h"
 #include "members.h"
+#include "notify.h"
 #include "origin.h"
 #include "peer.h"
 #include "reconf.h"
@@ -30,17 +33,25 @@
 #include "tls.h"
 
 #define DEFAULT_SOCK "/run/hgw/hgwd.sock"
+#define DEFAULT_CONFIG SYSCONFDIR "/hgw/hgwd.conf"
 
-static void
-usage(void)
+static const char *pidfile;
+static int ready_fd = -1;		/* -d: tells the waiting parent we are up */
+
+static void __attribute__((noreturn))
+usage(FILE *out, int code)
 {
-	fprintf(stderr, "usage: hgwd -f FILE [-s SOCKET] [-n] [-d] [-v]\n"
-	    "  -f FILE    configuration file\n"
-	    "  -s SOCKET  control socket (default " DEFAULT_SOCK ")\n"
-	    "  -n         check the configuration, print it normalized, exit\n"
-	    "  -d         run in the background, log to syslog\n"
-	    "  -v         verbose: debug logging of everything\n");
-	exit(2);
+	fprintf(out, "usage: hgwd [-ndvVh] [-f FILE] [-s SOCKET] [-p PIDFILE]\n"
+	    "  -f, --config FILE     configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -s, --socket SOCKET   control socket (default " DEFAULT_SOCK ")\n"
+	    "  -p, --pidfile FILE    write the daemon's pid there; refuse to start if\n"
+	    "                        it names a running hgwd\n"
+	    "  -n, --check           check the configuration, print it normalized, exit\n"
+	    "  -d, --daemon          run in the background once up, log to syslog\n"
+	    "  -v, --verbose         debug logging of everything\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n");
+	exit(code);
 }
 
 /* Kernel events: routes to the fib; the LAN interface to the fib (on-link
@@ -79,24 +90,84 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		log_info("SIGHUP: reloading %s", d->cfg_path);
+		notify_reloading(d);
 		reconf_reload(d, err, sizeof(err));
+		notify_ready(d);
 		return;
 	}
-	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	log_notice("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	d->stopping = 1;
 	event_base_loopbreak(d->base);
+}
+
+/* The parent of -d: waits until the child says it is up ("R") or ends,
+ * and prints the child's errors ("E<text>"). Returns the exit code. */
+static int
+wait_ready(int fd, pid_t pid)
+{
+	char buf[4096], line[1100];
+	size_t ll = 0;
+	ssize_t n;
+	int ready = 0, said = 0, st;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		ssize_t i;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			if (strcmp(line, "R") == 0)
+				ready = 1;
+			else if (line[0] == 'E') {
+				fprintf(stderr, "hgwd: %s\n", line + 1);
+				said = 1;
+			}
+		}
+	}
+	if (ready)
+		return 0;
+	if (waitpid(pid, &st, 0) < 0) {
+		fprintf(stderr, "hgwd: the daemon ended before it was up\n");
+		return 1;
+	}
+	if (!said)
+		fprintf(stderr, "hgwd: the daemon ended before it was up (%s %d)\n",
+		    WIFEXITED(st) ? "exit status" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
 }
 
 static void
 daemonize(void)
 {
-	pid_t pid = fork();
-	int fd;
+	pid_t pid;
+	int fd, p[2];
 
-	if (pid < 0)
-		fatalx("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "hgwd: pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "hgwd: fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		_exit(wait_ready(p[0], pid));
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	log_set_err_fd(ready_fd);
 	setsid();
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
@@ -107,29 +178,111 @@ daemonize(void)
 	}
 }
 
+static void
+pidfile_remove(void)
+{
+	char buf[32];
+	FILE *f;
+
+	if (pidfile == NULL || (f = fopen(pidfile, "r")) == NULL)
+		return;
+	/* Only our own: a second hgwd refused at start must not remove it. */
+	if (fgets(buf, sizeof(buf), f) != NULL && atol(buf) == (long)getpid())
+		unlink(pidfile);
+	fclose(f);
+}
+
+/* Refuses a pid file naming a running hgwd; writes ours. */
+static void
+pidfile_write(const char *path)
+{
+	char buf[64], comm[64];
+	FILE *f;
+	long pid = 0;
+	int fd, n;
+
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			pid = atol(buf);
+		fclose(f);
+	}
+	if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+		snprintf(buf, sizeof(buf), "/proc/%ld/comm", pid);
+		if ((f = fopen(buf, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "hgwd", 4) == 0)
+				fatalx("pid file %s: hgwd is already running as pid %ld", path, pid);
+			fclose(f);
+		}
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    write(fd, buf, (size_t)n) != n) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		fatalx("pid file %s: %s", path, strerror(e));
+	}
+	close(fd);
+	pidfile = path;
+	atexit(pidfile_remove);
+}
+
+/* The loop runs: the control socket answers. Tell whoever waits. */
+static void
+on_loop_started(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+
+	if (ready_fd >= 0) {
+		log_set_err_fd(-1);
+		if (write(ready_fd, "R\n", 2) != 2)
+			log_warn("cannot tell the parent process that we are up");
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	notify_ready(d);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct hgwd d;
-	const char *cfg_path = NULL, *sock = DEFAULT_SOCK;
+	const char *cfg_path = DEFAULT_CONFIG, *sock = DEFAULT_SOCK, *pidpath = NULL;
 	int ch, check = 0, bg = 0, verbose = 0, sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	char err[512], nb[16], a4[HGW_ADDRSTRLEN], a6[HGW_ADDRSTRLEN];
 	struct kernel_params kp;
 	struct kernel_cb kcb;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "f:s:ndvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:s:p:ndvVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': cfg_path = optarg; break;
 		case 's': sock = optarg; break;
+		case 'p': pidpath = optarg; break;
 		case 'n': check = 1; break;
 		case 'd': bg = 1; break;
 		case 'v': verbose = 1; break;
-		default: usage();
+		case 'V':
+			printf("hgwd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h': usage(stdout, 0);
+		default: usage(stderr, 2);
 		}
 	}
-	if (cfg_path == NULL || optind != argc)
-		usage();
+	if (optind != argc)
+		usage(stderr, 2);
 	memset(&d, 0, sizeof(d));
 	if (config_load(cfg_path, &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -143,6 +296,11 @@ main(int argc, char **argv)
 	if (bg)
 		daemonize();
 	log_init("hgwd", bg, verbose);
+	if (d.cfg.log_dest != LOG_DEST_DEFAULT &&
+	    log_set_dest(d.cfg.log_dest, d.cfg.log_file, d.cfg.log_level, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (pidpath != NULL)
+		pidfile_write(pidpath);
 	signal(SIGPIPE, SIG_IGN);
 	d.cfg_path = cfg_path;
 	d.sock_path = sock;
@@ -175,19 +333,24 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 	if (ctl_open(&d, sock) < 0)
 		fatalx("cannot open the control socket %s", sock);
-	if (listen_open(&d, d.cfg.listen_port) < 0)
-		fatalx("cannot listen on port %u", d.cfg.listen_port);
+	if (listen_open(&d, d.cfg.listen_port) < 0 ||
+	    listen_verify(&d, d.cfg.listen_port, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (http_start(&d, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (notify_init(&d) < 0)
+		fatalx("out of memory");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		d.sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);
 		event_add(d.sig_ev[i], NULL);
 	}
-	log_info("hgwd %s starting: node %s, interface %s, gateway %s%s%s, port %u",
+	log_notice("hgwd %s starting: node %s, interface %s, gateway %s%s%s, port %u",
 	    PACKAGE_VERSION, hgw_nodeid_fmt(d.node_id, nb, sizeof(nb)), d.cfg.ifname,
 	    d.addr4.family ? hgw_addr_fmt(&d.addr4, a4, sizeof(a4)) : "-",
 	    d.addr6.family ? " and " : "", d.addr6.family ? hgw_addr_fmt(&d.addr6, a6, sizeof(a6)) : "",
 	    d.listen_port);
 	if (d.tls == NULL)
-		log_info("the mesh is unauthenticated: any host on the LAN can announce routes (see secret-file and tls)");
+		log_notice("the mesh is unauthenticated: any host on the LAN can announce routes (see secret-file and tls)");
 	else
 		log_info("the mesh is authenticated: TLS 1.3 with %s",
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
@@ -199,7 +362,10 @@ main(int argc, char **argv)
 	members_start(&d);
 	peers_reconfigure(&d);		/* takes a sync lock per configured neighbor */
 	sync_start(d.sync, d.cfg.startup_ms);
+	if (event_base_once(d.base, -1, EV_TIMEOUT, on_loop_started, &d, NULL) < 0)
+		fatalx("cannot schedule the start");
 	event_base_dispatch(d.base);
+	notify_stopping(&d);
 
 	/* Clean stop: tell the peers, take our routes out of the kernel, and
 	 * give the NOTIFYs a moment to leave. */
@@ -213,6 +379,8 @@ main(int argc, char **argv)
 		event_base_dispatch(d.base);
 	}
 	ctl_close(&d);
+	http_stop(&d);
+	notify_free(&d);
 	members_free(&d);
 	listen_free(&d);
 	peers_free(&d);
@@ -228,6 +396,6 @@ main(int argc, char **argv)
 	cmd_free(&d);
 	config_free(&d.cfg);
 	event_base_free(d.base);
-	log_info("stopped");
+	log_notice("stopped");
 	return 0;
 }

@@ -197,14 +197,18 @@ worth_logging(struct peer *p, const char *text)
 	uint64_t now = now_ms();
 	unsigned i, n = d->nrecent < 32 ? d->nrecent : 32;
 
-	if (strcmp(p->last_error, text) == 0)
+	if (strcmp(p->last_error, text) == 0) {
+		log_count_suppressed();
 		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct recent_err *r = &d->recent[i];
 
 		if (hgw_addr_cmp(&r->addr, &p->addr) == 0 && strncmp(r->text, text,
-		    sizeof(r->text) - 1) == 0 && now - r->at_ms < 60000)
+		    sizeof(r->text) - 1) == 0 && now - r->at_ms < 60000) {
+			log_count_suppressed();
 			return 0;
+		}
 	}
 	i = d->nrecent++ % 32;
 	d->recent[i].addr = p->addr;
@@ -269,7 +273,7 @@ peer_queue(struct peer *p, const struct hgw_upd_item *it)
 	push_update(p);
 	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
 	if (hgw_upd_add(&p->ub, it) < 0)
-		log_warnx("peer %s: cannot encode an UPDATE item", p->name);
+		log_err("peer %s: cannot encode an UPDATE item", p->name);
 }
 
 void
@@ -381,21 +385,22 @@ on_closed(void *owner, struct session *s, const struct session_end *end)
 	/* A failure that repeats on every retry is logged once. */
 	if (end->connecting) {
 		if (worth_logging(p, end->why))
-			log_info("peer %s: %s%s", p->name, end->why,
+			log_notice("peer %s: %s%s", p->name, end->why,
 			    p->configured ? "; retrying with back-off" : "");
 		else
 			log_debug(LOG_CAT_PEER, "peer %s: %s", p->name, end->why);
 	} else if (was_est || !collision) {
-		if ((was_est && end->confirmed) ||
-		    ((p->est == NULL || was_est) && worth_logging(p, end->why)))
-			log_info("peer %s: session %s: %s", p->name,
+		if ((was_est && end->confirmed) || worth_logging(p, end->why))
+			(was_est && end->confirmed && !p->d->stopping ? log_warnx : log_notice)(
+			    "peer %s: session %s: %s", p->name,
 			    was_est && end->confirmed ? "down" : "closed", end->why);
 		else
 			log_debug(LOG_CAT_PEER, "peer %s: session closed: %s", p->name, end->why);
 	}
-	/* A second connection that goes while another is established (a
-	 * collision, a replacement) is no error of the peer's. */
-	if (!collision && (p->est == NULL || was_est))
+	/* A collision is no error of the peer's (a replaced session is
+	 * detached before it closes); a failed second connection from an
+	 * established peer's address is, and must show. */
+	if (!collision)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", end->why);
 	detach(p, s);
 	if (was_est)
@@ -577,7 +582,7 @@ apply_update(struct peer *p, struct session *s, const uint8_t *body, size_t len)
 			snprintf(p->last_refused, sizeof(p->last_refused), "%s: %s",
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)), why);
 			if (p->pfx_refused == 1 || log_debug_on(LOG_CAT_PEER))
-				log_info("peer %s: refused %s%s", p->name, p->last_refused,
+				log_warnx("peer %s: refused %s%s", p->name, p->last_refused,
 				    p->pfx_refused == 1 ? " (later refusals are counted in show peers)" : "");
 			if (rib_withdraw(&d->rib, &it.prefix, p, it.origin) == 1)
 				p->pfx_accepted--;
@@ -587,7 +592,7 @@ apply_update(struct peer *p, struct session *s, const uint8_t *body, size_t len)
 		if (r == 1)
 			p->pfx_accepted++;
 		else if (r < 0)
-			log_warnx("peer %s: out of memory for %s", p->name,
+			log_err("peer %s: out of memory for %s", p->name,
 			    hgw_prefix_fmt(&it.prefix, pb, sizeof(pb)));
 		if (limit > 0 && p->pfx_accepted > (uint32_t)limit) {
 			p->maxpfx_until_ms = now_ms() + MAXPFX_HOLDOFF_MS;

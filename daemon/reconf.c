@@ -7,6 +7,7 @@
 
 #include "fib.h"
 #include "hgwd.h"
+#include "http.h"
 #include "identity.h"
 #include "kernel.h"
 #include "lease.h"
@@ -47,6 +48,19 @@ tls_reconfigure(struct hgwd *d, const struct config *nc, char *err, size_t errle
 	    "TLS 1.3 with certificates") : "plain TCP (unauthenticated)");
 	peers_reset(d, NULL, e2, sizeof(e2));
 	return 0;
+}
+
+/* The log's destination or level changed. */
+static void
+log_reconfigure(const struct config *old, const struct config *nc)
+{
+	char e2[256];
+
+	if (old->log_dest == nc->log_dest && old->log_level == nc->log_level &&
+	    strcmp(old->log_file, nc->log_file) == 0)
+		return;
+	if (log_set_dest(nc->log_dest, nc->log_file, nc->log_level, e2, sizeof(e2)) < 0)
+		log_err("%s; logging stays where it was", e2);
 }
 
 int
@@ -95,6 +109,8 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 	peers_reconfigure(d);
 	leases_reconfigure(d);
 	members_reconfigure(d);
+	log_reconfigure(&old, &d->cfg);
+	http_config_changed(d);
 	config_free(&old);
 	return 0;
 }
@@ -105,11 +121,11 @@ reconf_reload(struct hgwd *d, char *err, size_t errlen)
 	struct config nc;
 
 	if (config_load(d->cfg_path, &nc, err, errlen) < 0) {
-		log_warnx("reload: %s; keeping the running configuration", err);
+		log_err("reload: %s; keeping the running configuration", err);
 		return -1;
 	}
 	if (reconf_apply(d, &nc, err, errlen) < 0) {
-		log_warnx("reload: %s; keeping the running configuration", err);
+		log_err("reload: %s; keeping the running configuration", err);
 		config_free(&nc);
 		return -1;
 	}

@@ -315,7 +315,7 @@ rib_mark_dirty(struct rib *r, struct rib_entry *e)
 	if (grow_array((void **)&r->dirty, &r->dirty_cap, r->ndirty + 1,
 	    sizeof(*r->dirty)) < 0) {
 		/* Cannot queue: the next full resync picks it up. */
-		log_warnx("rib: out of memory queueing a change");
+		log_err("rib: out of memory queueing a change");
 		return;
 	}
 	e->flags |= RIB_E_DIRTY;
@@ -403,7 +403,7 @@ update_conflict(struct rib *r, struct rib_entry *e)
 	} else {
 		e->flags &= ~RIB_E_CONFLICT;
 		r->nconflicts--;
-		log_info("conflict over %s resolved", pfx);
+		log_notice("conflict over %s resolved", pfx);
 	}
 }
 

@@ -29,7 +29,7 @@ check_PROGRAMS += tests/unit/test_rib tests/unit/test_config
 tests_unit_test_rib_SOURCES = tests/unit/test_rib.c daemon/rib.c daemon/util.c daemon/log.c
 tests_unit_test_rib_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rib_LDADD = $(UNIT_LDADD)
-tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/util.c
+tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/config_write.c daemon/util.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 
@@ -75,3 +75,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \
 	tests/lab/lablease.py
 EXTRA_DIST += tests/lsan.supp
+# Issue 13 (service): the golden configs of log/http/protocol names, and the lab test.
+EXTRA_DIST += tests/conf/19.conf tests/conf/19.ok tests/conf/20.conf tests/conf/20.ok \
+	tests/conf/21.conf tests/conf/21.ok tests/conf/22.conf tests/conf/22.ok \
+	tests/conf/23.conf tests/conf/23.ok tests/lab/test_service.py

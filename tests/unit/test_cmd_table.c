@@ -23,7 +23,7 @@
 
 /* Every show command the daemon answers, each in text and JSON. */
 static const char *const show_cmds[] = {
-	"fib", "leases", "members", "peers", "routes", "running-config",
+	"debugging", "fib", "leases", "logging", "members", "peers", "routes", "running-config",
 	"summary", "version",
 };
 #define NSHOW	(sizeof(show_cmds) / sizeof(show_cmds[0]))
@@ -160,14 +160,14 @@ element(const char **p, const char **alt, size_t *altlen, int max)
 static int
 forms(const char *syntax, char out[][CMD_MAX_LINE], int max)
 {
-	const char *alt[CMD_MAX_WORDS][8];
-	size_t altlen[CMD_MAX_WORDS][8];
+	const char *alt[CMD_MAX_WORDS][16];
+	size_t altlen[CMD_MAX_WORDS][16];
 	int nalt[CMD_MAX_WORDS], ne = 0, count = 1, c, i;
 	const char *p = syntax;
 
 	while (*p != '\0') {
 		assert_true(ne < CMD_MAX_WORDS);
-		nalt[ne] = element(&p, alt[ne], altlen[ne], 8);
+		nalt[ne] = element(&p, alt[ne], altlen[ne], 16);
 		count *= nalt[ne++];
 		assert_true(count <= max);
 	}
@@ -403,8 +403,8 @@ test_complete(void **state)
 		unsigned mode;
 		const char *line, *want;
 	} cases[] = {
-		{ V, "show ", "fib leases members peers routes running-config summary version" },
-		{ R, "show ", "fib leases members peers routes running-config summary version" },
+		{ V, "show ", "debugging fib leases logging members peers routes running-config summary version" },
+		{ R, "show ", "debugging fib leases logging members peers routes running-config summary version" },
 		{ V, "show r", "routes running-config" },
 		{ V, "sh", "show" },
 		{ V, "con", "configure" },
