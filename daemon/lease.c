@@ -19,6 +19,8 @@
 #include "hgwd.h"
 #include "kernel.h"
 #include "log.h"
+#include "hostnet.h"
+#include "subnetenv.h"
 #include "peer.h"
 
 #define NEVENTS		16
@@ -187,52 +189,14 @@ save_state(struct hgwd *d)
 		log_warn("lease: cannot write %s", d->cfg.lease_file);
 }
 
-/* The first address of a subnet with its length: flannel's FLANNEL_SUBNET. */
-static const char *
-first_host(const struct hgw_prefix *p, char *buf, size_t len)
-{
-	struct hgw_prefix q = *p;
-	int last = hgw_family_len(p->family) - 1;
-
-	q.bytes[last] |= 1;
-	hgw_prefix_fmt(&q, buf, len);
-	return buf;
-}
-
+/* hostint: subnet.env moved to subnetenv.c (subnetenv_update gathers the
+ * leases, static networks, MTU and ip-masq itself); our subnets changed, so
+ * hostnet re-applies its rules. */
 static void
 write_subnet_env(struct hgwd *d)
 {
-	struct leases *L = d->leases;
-	char text[1024], a[HGW_ADDRSTRLEN];
-	size_t off = 0;
-	unsigned mtu = kernel_if_mtu(d->kernel);
-
-	if (!d->cfg.lease_len[0] && !d->cfg.lease_len[1])
-		return;
-	if (L->mine[0] >= 0) {
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_NETWORK=%s\n",
-		    hgw_prefix_fmt(&d->cfg.lease_net[0], a, sizeof(a)));
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_SUBNET=%s\n",
-		    first_host(&L->tab[L->mine[0]].prefix, a, sizeof(a)));
-	}
-	if (L->mine[1] >= 0) {
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_NETWORK=%s\n",
-		    hgw_prefix_fmt(&d->cfg.lease_net[1], a, sizeof(a)));
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_SUBNET=%s\n",
-		    first_host(&L->tab[L->mine[1]].prefix, a, sizeof(a)));
-	}
-	if (off == 0) {
-		/* Nothing leased (any more): no stale subnet for the CNI plugin. */
-		if (unlink(d->cfg.subnet_env) < 0 && errno != ENOENT)
-			log_warn("lease: cannot remove %s", d->cfg.subnet_env);
-		return;
-	}
-	off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_MTU=%u\n",
-	    mtu ? mtu : 1500);
-	snprintf(text + off, sizeof(text) - off, "FLANNEL_IPMASQ=%s\n",
-	    d->cfg.ipmasq ? "true" : "false");
-	if (write_atomic(d->cfg.subnet_env, text, 0644) < 0)
-		log_warn("lease: cannot write %s", d->cfg.subnet_env);
+	subnetenv_update(d);
+	hostnet_update(d->hostnet);
 }
 
 /* Gossip. */
