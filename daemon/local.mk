@@ -13,8 +13,11 @@ daemon_hgwd_SOURCES = \
 	daemon/tls.c daemon/tls.h \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \
+	daemon/subnetenv.c daemon/subnetenv.h \
+	daemon/nft.c daemon/nft.h \
+	daemon/hostnet.c daemon/hostnet.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
 	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c
-daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS)
-daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS)
+daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS) $(NFT_CFLAGS)
+daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) $(NFT_LIBS)

@@ -28,6 +28,13 @@ tests_unit_test_config_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/test_addr tests/unit/test_wire tests/unit/test_fsm \
 	tests/unit/test_cmdtree tests/unit/test_rib tests/unit/test_config
+
+# hostint: nft.c's ruleset text and listing parser.
+check_PROGRAMS += tests/unit/test_nft
+tests_unit_test_nft_SOURCES = tests/unit/test_nft.c daemon/nft.c daemon/log.c daemon/util.c
+tests_unit_test_nft_CFLAGS = $(UNIT_CFLAGS) $(NFT_CFLAGS)
+tests_unit_test_nft_LDADD = $(UNIT_LDADD) $(NFT_LIBS)
+TESTS += tests/unit/test_nft
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
@@ -42,6 +49,10 @@ GOLDEN_CONFS = \
 	tests/conf/13.conf tests/conf/13.ok tests/conf/14.conf tests/conf/14.ok \
 	tests/conf/15.conf tests/conf/15.ok tests/conf/16.conf tests/conf/16.ok \
 	tests/conf/17.conf tests/conf/17.ok tests/conf/18.conf tests/conf/18.ok
+# hostint: host networking statements
+GOLDEN_CONFS += tests/conf/30.conf tests/conf/30.ok tests/conf/31.conf tests/conf/31.ok \
+	tests/conf/32.conf tests/conf/32.ok tests/conf/33.conf tests/conf/33.ok \
+	tests/conf/34.conf tests/conf/34.ok
 EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 
 # The namespace lab (pytest, as root); runs after the unit tests.
