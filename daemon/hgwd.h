@@ -58,6 +58,7 @@ struct hgwd {
 
 	struct leases *leases;
 	struct members *members;
+	struct hostnet *hostnet;	/* hostint: masquerade, forwarding, interface auto */
 
 	struct ctl *ctl;
 	struct cmd_tree *cmds;

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "hgwd.h"
+#include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
 #include "log.h"
@@ -49,6 +50,9 @@ kparams(const struct config *c, struct kernel_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", c->ifname);
+	/* hostint: interface auto: the default route's (or the first neighbor's). */
+	if (c->ifauto && hostnet_auto_ifname(c, p->ifname) < 0)
+		p->ifname[0] = '\0';
 	p->proto = c->kernel_proto;
 	p->table = c->kernel_table;
 	p->metric = c->kernel_metric;
@@ -235,6 +239,8 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (d->cfg.ifauto)	/* hostint: the interface auto chose */
+		snprintf(d->cfg.ifname, sizeof(d->cfg.ifname), "%s", np.ifname);
 	ident_changed = id != d->node_id || hgw_addr_cmp(&a4, &d->addr4) != 0 ||
 	    hgw_addr_cmp(&a6, &d->addr6) != 0;
 	old_id = d->node_id;
@@ -289,6 +295,7 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 	peers_sync_config(d);
 	leases_config_changed(d);
 	members_config_changed(d);
+	hostnet_update(d->hostnet);	/* hostint: cluster networks, ip-masq */
 	config_free(&old);
 	return 0;
 }
@@ -463,6 +470,15 @@ main(int argc, char **argv)
 	fib_kernel_cb(d.fib, &kcb);
 	if ((d.kernel = kernel_open(d.base, &kp, &kcb)) == NULL)
 		fatalx("cannot open the kernel's netlink interface");
+	/* hostint: interface auto */
+	if (d.cfg.ifauto) {
+		if (kp.ifname[0] == '\0')
+			fatalx("interface auto: no default route and no route to a neighbor; name the interface");
+		snprintf(d.cfg.ifname, sizeof(d.cfg.ifname), "%s", kp.ifname);
+		log_info("interface auto: %s (the %s)", kp.ifname,
+		    d.cfg.nneighbors ? "default route's, or the first neighbor's route's" :
+		    "default route's");
+	}
 	if (kernel_ifindex(d.kernel) == 0)
 		log_warnx("interface %s does not exist (yet): routes wait for it", d.cfg.ifname);
 	if (identity(&d, &d.cfg, &d.node_id, &d.addr4, &d.addr6) < 0)
@@ -500,6 +516,9 @@ main(int argc, char **argv)
 	members_start(&d);
 	peers_sync_config(&d);
 	fib_start(d.fib);
+	/* hostint: host networking; it starts itself once fib_sync_done(). */
+	if ((d.hostnet = hostnet_new(&d)) == NULL)
+		fatalx("out of memory");
 	event_base_dispatch(d.base);
 
 	/* Clean stop: tell the peers, take our routes out of the kernel, and
@@ -507,6 +526,8 @@ main(int argc, char **argv)
 	d.stopping = 1;
 	peers_shutdown(&d);
 	fib_shutdown(d.fib);
+	/* hostint: SIGTERM is a shutdown today; a graceful restart passes keep=1. */
+	hostnet_stop(d.hostnet, 0);
 	if (d.nclosing > 0) {
 		struct timeval tv = { 1, 0 };
 
@@ -521,6 +542,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(d.sig_ev[i]);
 	leases_free(&d);
+	hostnet_free(d.hostnet);	/* hostint */
 	fib_free(d.fib);
 	tls_free(d.tls);
 	kernel_close(d.kernel);
