@@ -63,5 +63,6 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
 	tests/lab/selftest_cases.py \
+	tests/lab/test_cni.py tests/lab/labcni.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 EXTRA_DIST += tests/lsan.supp
