@@ -170,3 +170,54 @@ def test_no_ip_masq_keeps_cni_masquerade(make_lab):
     wait_until(lambda: summary(h0)["hostnet"]["ipMasq"] is False, 5, msg="ipMasq false")
     stays_true(lambda: cni.hgw_table(h0) is None, REPAIR_BOUND_S, msg="no table inet hgw")
     assert "no ip-masq" in h0.hgwsh("show running-config")
+
+
+def test_static_host_auto_interface_mtu_and_legacy(make_lab):
+    """A static host (``network`` inside a ``cluster-network``, no lease), no
+    neighbors, no interface line, its LAN interface named lan0 with a default
+    route: interface auto takes the default route's interface; subnet.env is
+    written from the static network and follows an MTU change; iptables-legacy
+    rules are reported in show summary and left alone."""
+    lab = make_lab(1, ipv6=True)
+    cni = CniLab(lab)
+    (h0,) = lab.hosts
+    cni.rename_lan(h0, "lan0")
+    cni.add_outside()
+    netns_exec(h0.ns, ["ip", "route", "add", "default", "via", OUTSIDE_IP])
+    legacy = ["-t", "nat", "-A", "POSTROUTING", "-s", "10.99.0.0/16", "-j", "MASQUERADE"]
+    netns_exec(h0.ns, ["iptables-legacy", *legacy])
+    netns_exec(h0.ns, ["iptables-legacy", "-P", "FORWARD", "DROP"])
+    before = netns_exec(h0.ns, ["iptables-legacy-save"]).stdout
+    text = h0.make_config(neighbors=[], networks=["10.244.9.0/24", "fd00:244:0:9::/64"],
+                          extra_config=f"cluster-network {CLUSTER4}\ncluster-network {CLUSTER6}\n"
+                                       f"subnet-env {h0.subnet_env_file}\n")
+    h0.start(config=text.replace(" interface eth0\n", ""))
+    s = wait_until(lambda: hostnet_ready_masq(h0), 10, msg="h0's masquerade table")
+    assert s["interface"] == "lan0" and s["interfaceAuto"] is True, s
+    env = wait_until(h0.subnet_env, 5, msg="subnet.env of a static host")
+    assert env == {"FLANNEL_NETWORK": CLUSTER4, "FLANNEL_SUBNET": "10.244.9.1/24",
+                   "FLANNEL_IPV6_NETWORK": CLUSTER6, "FLANNEL_IPV6_SUBNET": "fd00:244:0:9::1/64",
+                   "FLANNEL_MTU": "1500", "FLANNEL_IPMASQ": "true"}, env
+    # FLANNEL_MTU follows the interface within the timer's period.
+    netns_exec(h0.ns, ["ip", "link", "set", "lan0", "mtu", "1400"])
+    wait_until(lambda: h0.subnet_env()["FLANNEL_MTU"] == "1400", REPAIR_BOUND_S,
+               msg="FLANNEL_MTU to follow the MTU change")
+    # The legacy rules: reported, untouched.
+    leg = wait_until(lambda: summary(h0)["hostnet"]["legacyIptables"], REPAIR_BOUND_S,
+                     msg="the iptables-legacy rules to be reported")
+    assert "POSTROUTING MASQUERADE" in leg and "FORWARD policy DROP" in leg, leg
+    assert "iptables-legacy tables in use" in h0.log_text()
+    assert "Warning: iptables-legacy" in h0.hgwsh("show summary")
+    after = netns_exec(h0.ns, ["iptables-legacy-save"]).stdout
+    strip = lambda t: [l for l in t.splitlines() if not l.startswith("#")]  # noqa: E731
+    assert strip(after) == strip(before)
+    # Our table holds only what the static networks give (IPv4 and IPv6).
+    table = cni.hgw_table(h0)
+    assert "10.244.9.0/24" in table and "fd00:244:0:9::/64" in table, table
+
+
+def hostnet_ready_masq(h):
+    s = summary(h)
+    if not s["hostnet"]["masqInstalled"]:
+        raise AssertionError(f"{h.name} hostnet: {s['hostnet']}")
+    return s
