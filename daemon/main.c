@@ -202,6 +202,11 @@ hgwd_apply_config(struct hgwd *d, const struct config *nc, char *err, size_t err
 
 	kparams(&d->cfg, &op);
 	kparams(nc, &np);
+	/* hostint: the interface in use is the kernel's (interface auto may have
+	 * moved since); auto finding nothing now keeps it. */
+	snprintf(op.ifname, sizeof(op.ifname), "%s", kernel_params(d->kernel)->ifname);
+	if (nc->ifauto && np.ifname[0] == '\0')
+		snprintf(np.ifname, sizeof(np.ifname), "%s", d->cfg.ifname);
 	if (strcmp(op.ifname, np.ifname) != 0)
 		kernel_set_params(d->kernel, &np);
 	if (identity(d, nc, &id, &a4, &a6) < 0) {

@@ -221,3 +221,31 @@ def hostnet_ready_masq(h):
     if not s["hostnet"]["masqInstalled"]:
         raise AssertionError(f"{h.name} hostnet: {s['hostnet']}")
     return s
+
+
+def test_auto_interface_follows_the_default_route(make_lab):
+    """interface auto is looked at again every 2 s: the default route moved to
+    another interface moves hgwd (log, show summary, subnet.env's MTU) there."""
+    lab = make_lab(1)
+    cni = CniLab(lab)
+    (h0,) = lab.hosts
+    cni.add_outside()
+    netns_exec(h0.ns, ["ip", "route", "add", "default", "via", OUTSIDE_IP])
+    text = h0.make_config(neighbors=[], networks=["10.244.9.0/24"],
+                          extra_config=f"cluster-network {CLUSTER4}\nsubnet-env {h0.subnet_env_file}\n")
+    h0.start(config=text.replace(" interface eth0\n", ""))
+    assert summary(h0)["interface"] == "eth0"
+    for c in ("link add lan1 mtu 1300 type veth peer name lan1p", "addr add 10.77.0.1/24 dev lan1",
+              "link set lan1p up", "link set lan1 up", "route replace default via 10.77.0.2 dev lan1"):
+        netns_exec(h0.ns, ["ip", *c.split()])
+    took = time_until(lambda: summary(h0)["interface"] == "lan1", REPAIR_BOUND_S,
+                      msg="interface auto to follow the default route to lan1")
+    print(f"interface auto moved in {took:.2f} s")
+    assert "interface auto: the LAN interface is now lan1 (was eth0)" in h0.log_text()
+    assert "interface: lan1 (auto)" in h0.hgwsh("show summary")
+    wait_until(lambda: h0.subnet_env()["FLANNEL_MTU"] == "1300", REPAIR_BOUND_S,
+               msg="FLANNEL_MTU from the new interface")
+    # A reload keeps the interface auto chose.
+    h0.reload()
+    wait_until(lambda: "configuration reloaded" in h0.log_text(), 5, msg="the reload")
+    assert summary(h0)["interface"] == "lan1"
