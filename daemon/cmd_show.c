@@ -184,7 +184,7 @@ show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	ctl_printf(x->c, "interface: %s%s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
 	    hs.ifauto ? " (auto)" : "");
 	ctl_printf(x->c, "forward ip: %s", hs.forward4 < 0 ? "unknown" : hs.forward4 ? "on" : "off");
-	if (hs.need6 || hs.forward6 == 0)
+	if (hs.need6)
 		ctl_printf(x->c, "forward ipv6: %s", hs.forward6 < 0 ? "unknown" : hs.forward6 ? "on" : "off");
 	ctl_printf(x->c, "ip-masq: %s%s; forward accept rules in %d chain(s); %llu repairs",
 	    hs.ipmasq ? "on" : "off", hs.ipmasq && !hs.masq_installed ? " (not installed)" : "",
