@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "hgwd.h"
 #include "fib.h"
+#include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
@@ -75,12 +76,14 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	const struct kernel_stats *ks = kernel_stats(d->kernel);
 	struct hgw_prefix leased[2];
 	struct listen_stats ls;
+	struct hostnet_status hs;
 	int nleased;
 	size_t i;
 
 	rib_foreach(&d->rib, count_entry, &c);
 	listen_get_stats(d, &ls);
 	nleased = leases_own(d, leased, 2);
+	hostnet_status(d->hostnet, &hs);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		npeers++;
 		nest += peer_is_up(p);
@@ -143,6 +146,22 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(lim, "connectionsRefused", json_object_new_int64((int64_t)ls.refused));
 			json_object_object_add(o, "limits", lim);
 		}
+		{	/* host networking */
+			json_object *hn = json_object_new_object();
+
+			json_object_object_add(o, "interfaceAuto", json_object_new_boolean(hs.ifauto));
+			json_object_object_add(hn, "ipMasq", json_object_new_boolean(hs.ipmasq));
+			json_object_object_add(hn, "masqInstalled", json_object_new_boolean(hs.masq_installed));
+			json_object_object_add(hn, "forwardAcceptChains", json_object_new_int(hs.forward_chains));
+			json_object_object_add(hn, "forwardIp", hs.forward4 < 0 ? NULL :
+			    json_object_new_boolean(hs.forward4));
+			json_object_object_add(hn, "forwardIpv6", hs.forward6 < 0 ? NULL :
+			    json_object_new_boolean(hs.forward6));
+			json_object_object_add(hn, "repairs", json_object_new_int64((int64_t)hs.repairs));
+			json_object_object_add(hn, "legacyIptables", hs.legacy[0] ?
+			    json_object_new_string(hs.legacy) : NULL);
+			json_object_object_add(o, "hostnet", hn);
+		}
 		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
 		ctl_json(x->c, o);
 		return CTL_OK;
@@ -167,6 +186,17 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	else
 		ctl_printf(x->c, "Kernel: off");
 	ctl_printf(x->c, "Initial sync: %s", sync_done(d->sync) ? "done" : "in progress");
+	/* host networking */
+	ctl_printf(x->c, "interface: %s%s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
+	    hs.ifauto ? " (auto)" : "");
+	ctl_printf(x->c, "forward ip: %s", hs.forward4 < 0 ? "unknown" : hs.forward4 ? "on" : "off");
+	if (hs.need6)
+		ctl_printf(x->c, "forward ipv6: %s", hs.forward6 < 0 ? "unknown" : hs.forward6 ? "on" : "off");
+	ctl_printf(x->c, "ip-masq: %s%s; forward accept rules in %d chain(s); %llu repairs",
+	    hs.ipmasq ? "on" : "off", hs.ipmasq && !hs.masq_installed ? " (not installed)" : "",
+	    hs.forward_chains, (unsigned long long)hs.repairs);
+	if (hs.legacy[0])
+		ctl_printf(x->c, "Warning: %s", hs.legacy);
 	ctl_printf(x->c, "Limits: %d handshakes at once, %d accepts/s (bursts of %d), %d bytes of output a peer; %llu connections refused",
 	    ls.pending_max, ls.rate, ls.burst, HGW_SESSION_OUTPUT_MAX,
 	    (unsigned long long)ls.refused);

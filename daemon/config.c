@@ -29,6 +29,8 @@ config_init(struct config *c)
 	c->kernel_metric = CFG_DEFAULT_METRIC;
 	c->lease_hold_s = CFG_DEFAULT_LEASE_HOLD_S;
 	c->log_level = -1;
+	c->ifauto = 1;
+	c->ipmasq = CFG_IPMASQ_DEFAULT;
 	snprintf(c->lease_file, sizeof(c->lease_file), "%s", CFG_DEFAULT_LEASE_FILE);
 	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
 }
@@ -117,6 +119,14 @@ split(char *line, char **w, int max)
 			*p++ = '\0';
 	}
 	return n;
+}
+
+int
+config_ipmasq(const struct config *c)
+{
+	if (c->ipmasq == CFG_IPMASQ_DEFAULT)
+		return c->nclusters > 0;
+	return c->ipmasq;
 }
 
 int
@@ -663,8 +673,13 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		c->max_prefixes = 0;
 		return 0;
 	}
-	if (neg && strcmp(w[0], "ipmasq") == 0 && n == 1) {
+	if (neg && (strcmp(w[0], "ip-masq") == 0 || strcmp(w[0], "ipmasq") == 0) && n == 1) {
 		c->ipmasq = 0;
+		return 0;
+	}
+	if (neg && strcmp(w[0], "ip-forward") == 0 && n <= 2 &&
+	    (n == 1 || strcmp(w[1], "enable") == 0)) {
+		c->ip_forward = 0;
 		return 0;
 	}
 	if (neg && strcmp(w[0], "discovery") == 0) {
@@ -694,10 +709,16 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return fail(err, errlen, "'no %s' is not a statement", w[0]);
 	if (strcmp(w[0], "interface") == 0) {
 		if (n != 2)
-			return fail(err, errlen, "usage: interface IFNAME");
+			return fail(err, errlen, "usage: interface (IFNAME|auto)");
+		if (strcmp(w[1], "auto") == 0) {
+			c->ifauto = 1;
+			c->ifname[0] = '\0';
+			return 0;
+		}
 		if (strlen(w[1]) >= IFNAMSIZ || strchr(w[1], '/') != NULL)
 			return fail(err, errlen, "interface '%s': not a valid interface name", w[1]);
 		strcpy(c->ifname, w[1]);
+		c->ifauto = 0;
 		return 0;
 	}
 	if (strcmp(w[0], "node-id") == 0) {
@@ -742,8 +763,17 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 			return fail(err, errlen, "usage: subnet-env PATH");
 		return st_path(c->subnet_env, "subnet-env", w[1], err, errlen);
 	}
-	if (strcmp(w[0], "ipmasq") == 0 && n == 1) {
+	/* "ipmasq" is the older spelling of "ip-masq". */
+	if ((strcmp(w[0], "ip-masq") == 0 || strcmp(w[0], "ipmasq") == 0) && n == 1) {
 		c->ipmasq = 1;
+		return 0;
+	}
+	if (strcmp(w[0], "ip-masq") == 0 || strcmp(w[0], "ipmasq") == 0)
+		return fail(err, errlen, "usage: [no] ip-masq");
+	if (strcmp(w[0], "ip-forward") == 0) {
+		if (n != 2 || strcmp(w[1], "enable") != 0)
+			return fail(err, errlen, "usage: ip-forward enable");
+		c->ip_forward = 1;
 		return 0;
 	}
 	if (strcmp(w[0], "discovery") == 0) {
@@ -841,8 +871,8 @@ config_check(const struct config *c, char *err, size_t errlen)
 {
 	if (!c->router)
 		return fail(err, errlen, "no 'router hgw' block");
-	if (c->ifname[0] == '\0')
-		return fail(err, errlen, "router hgw needs an 'interface' statement");
+	if (config_ipmasq(c) && c->nclusters == 0)
+		return fail(err, errlen, "ip-masq needs a cluster-network (what is not masqueraded)");
 	if (c->secret_file[0] && c->tls_cert[0])
 		return fail(err, errlen, "use either secret-file or tls, not both");
 	if (c->nclusters > 0) {

@@ -34,6 +34,7 @@ struct cfg_http {
 	struct hgw_addr addr;
 	uint16_t port;
 };
+#define CFG_IPMASQ_DEFAULT	(-1)	/* on when a cluster-network is set */
 
 struct cfg_neighbor {
 	struct hgw_addr addr;
@@ -46,7 +47,8 @@ struct config {
 	char hostname[HGW_HOSTNAME_MAX + 1];
 	int router;			/* a "router hgw" block exists */
 	int router_line;		/* its line, for whole-config errors */
-	char ifname[IFNAMSIZ];
+	char ifname[IFNAMSIZ];		/* with ifauto: filled in by the daemon */
+	int ifauto;			/* interface auto (the default): see hostnet.h */
 	struct hgw_addr address4, address6;	/* advertised next hops; unset: from the interface */
 	uint32_t node_id;		/* 0: the interface's IPv4 address */
 	uint16_t listen_port;
@@ -67,7 +69,8 @@ struct config {
 	uint32_t lease_hold_s;
 	char lease_file[CFG_PATH_MAX];
 	char subnet_env[CFG_PATH_MAX];
-	int ipmasq;
+	int ipmasq;			/* ip-masq: CFG_IPMASQ_DEFAULT, 0 or 1; see config_ipmasq() */
+	int ip_forward;			/* ip-forward enable: turn the sysctls on */
 	int discovery;			/* discovery multicast */
 	char secret_file[CFG_PATH_MAX];	/* TLS 1.3 with an external pre-shared key */
 	char tls_ca[CFG_PATH_MAX], tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX];
@@ -111,6 +114,8 @@ int config_save(const struct config *c, const char *path, char *err, size_t errl
  * "hgw" = 77) as its number 0..255; -1 when unknown. */
 int config_proto_lookup(const char *name);
 
+/* Does hgwd masquerade (ip-masq, and FLANNEL_IPMASQ=true)? */
+int config_ipmasq(const struct config *c);
 int config_has_network(const struct config *c, const struct hgw_prefix *p);
 const struct cfg_neighbor *config_find_neighbor(const struct config *c,
     const struct hgw_addr *a);

@@ -90,7 +90,7 @@ config_write(const struct config *c, FILE *f)
 	if (!c->router)
 		return;
 	fprintf(f, "router hgw\n");
-	if (c->ifname[0])
+	if (!c->ifauto && c->ifname[0])
 		fprintf(f, " interface %s\n", c->ifname);
 	if (c->node_id)
 		fprintf(f, " node-id %s\n", hgw_nodeid_fmt(c->node_id, buf, sizeof(buf)));
@@ -107,8 +107,10 @@ config_write(const struct config *c, FILE *f)
 		fprintf(f, " lease-file %s\n", c->lease_file);
 	if (strcmp(c->subnet_env, CFG_DEFAULT_SUBNET_ENV) != 0)
 		fprintf(f, " subnet-env %s\n", c->subnet_env);
-	if (c->ipmasq)
-		fprintf(f, " ipmasq\n");
+	if (c->ipmasq == 0 && c->nclusters > 0)
+		fprintf(f, " no ip-masq\n");
+	if (c->ip_forward)
+		fprintf(f, " ip-forward enable\n");
 	if (c->discovery)
 		fprintf(f, " discovery multicast\n");
 	write_prefixes(f, "network", c->networks, c->nnetworks);

@@ -66,6 +66,7 @@ struct hgwd {
 
 	struct leases *leases;
 	struct members *members;
+	struct hostnet *hostnet;	/* masquerade, forwarding, interface auto */
 
 	struct ctl *ctl;
 	struct cmd_tree *cmds;

@@ -72,6 +72,11 @@ int kernel_is_local(const struct kernel *k, const struct hgw_addr *a);
 /* The LAN interface's connected subnets, up to max. */
 int kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max);
 
+/* the interface a route lookup gives: dst NULL, the main table's
+ * default route (IPv4, else IPv6; the lowest metric); else the route to dst.
+ * Needs no struct kernel (used before kernel_open). 0 with ifname set, or -1. */
+int kernel_route_ifname(const struct hgw_addr *dst, char ifname[IFNAMSIZ]);
+
 /* Writes ops in batches (many requests per sendmsg, one ack per batch) and
  * fills each op's err. -1 when the netlink socket itself failed. */
 int kernel_apply(struct kernel *k, struct kernel_op *ops, size_t n);

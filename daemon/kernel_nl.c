@@ -18,6 +18,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -696,4 +697,117 @@ static void
 mon_read(evutil_socket_t fd, short what, void *arg)
 {
 	kernel_poll(arg);
+}
+
+/* route lookups for "interface auto". A short-lived socket of its
+ * own: it runs before kernel_open and must not mix with the batched writer. */
+
+static int
+route_oif(const struct nlmsghdr *h, int want_default, uint32_t *oif, uint32_t *metric)
+{
+	const struct rtmsg *rtm = NLMSG_DATA(h);
+	const struct rtattr *rta;
+	uint32_t table;
+	int len;
+
+	if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+		return -1;
+	if (want_default && (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST))
+		return -1;
+	table = rtm->rtm_table;
+	*oif = 0;
+	*metric = 0;
+	len = (int)RTM_PAYLOAD(h);
+	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) >= 4)
+			memcpy(oif, RTA_DATA(rta), 4);
+		else if (rta->rta_type == RTA_PRIORITY && RTA_PAYLOAD(rta) >= 4)
+			memcpy(metric, RTA_DATA(rta), 4);
+		else if (rta->rta_type == RTA_TABLE && RTA_PAYLOAD(rta) >= 4)
+			memcpy(&table, RTA_DATA(rta), 4);
+		else if (rta->rta_type == RTA_MULTIPATH && *oif == 0 &&
+		    RTA_PAYLOAD(rta) >= sizeof(struct rtnexthop)) {
+			const struct rtnexthop *nh = RTA_DATA(rta);
+
+			*oif = (uint32_t)nh->rtnh_ifindex;
+		}
+	}
+	if (want_default && table != RT_TABLE_MAIN)
+		return -1;
+	return *oif ? 0 : -1;
+}
+
+static int
+route_query(int family, const struct hgw_addr *dst, uint32_t *best_oif)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtmsg r;
+		uint8_t attr[RTA_SPACE(16)];
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	uint8_t buf[16384];
+	uint32_t best_metric = UINT32_MAX, oif, metric;
+	int fd, done = 0, found = -1;
+	size_t alen = dst ? (size_t)hgw_family_len(dst->family) : 0;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
+	req.h.nlmsg_type = RTM_GETROUTE;
+	req.h.nlmsg_flags = NLM_F_REQUEST | (dst ? 0 : NLM_F_DUMP);
+	req.h.nlmsg_seq = 1;
+	req.r.rtm_family = (uint8_t)family;
+	if (dst) {
+		struct rtattr *rta = (struct rtattr *)((uint8_t *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+
+		rta->rta_type = RTA_DST;
+		rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+		memcpy(RTA_DATA(rta), dst->bytes, alen);
+		req.r.rtm_dst_len = (uint8_t)(alen * 8);
+		req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	}
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
+		return -1;
+	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len <= 0)
+			break;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = 1;
+				break;
+			}
+			if (route_oif(h, dst == NULL, &oif, &metric) == 0 &&
+			    (found < 0 || metric < best_metric)) {
+				*best_oif = oif;
+				best_metric = metric;
+				found = 0;
+			}
+			if (dst)
+				done = 1;
+		}
+	}
+	close(fd);
+	return found;
+}
+
+int
+kernel_route_ifname(const struct hgw_addr *dst, char ifname[IFNAMSIZ])
+{
+	uint32_t oif = 0;
+	char name[IF_NAMESIZE];
+
+	if (dst ? route_query(dst->family, dst, &oif) < 0 :
+	    route_query(AF_INET, NULL, &oif) < 0 && route_query(AF_INET6, NULL, &oif) < 0)
+		return -1;
+	if (if_indextoname(oif, name) == NULL || strcmp(name, "lo") == 0)
+		return -1;
+	snprintf(ifname, IFNAMSIZ, "%s", name);
+	return 0;
 }

@@ -167,53 +167,6 @@ save_state(struct hgwd *d)
 	write_atomic(d->cfg.lease_file, text, 0644);
 }
 
-/* The first address of a subnet with its length: flannel's FLANNEL_SUBNET. */
-static const char *
-first_host(const struct hgw_prefix *p, char *buf, size_t len)
-{
-	struct hgw_prefix q = *p;
-	int last = hgw_family_len(p->family) - 1;
-
-	q.bytes[last] |= 1;
-	hgw_prefix_fmt(&q, buf, len);
-	return buf;
-}
-
-static void
-write_subnet_env(struct hgwd *d)
-{
-	struct leases *L = d->leases;
-	char text[1024], a[HGW_ADDRSTRLEN];
-	size_t off = 0;
-	unsigned mtu = kernel_if_mtu(d->kernel);
-
-	if (!d->cfg.lease_len[0] && !d->cfg.lease_len[1])
-		return;
-	if (L->mine[0] >= 0) {
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_NETWORK=%s\n",
-		    hgw_prefix_fmt(&d->cfg.lease_net[0], a, sizeof(a)));
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_SUBNET=%s\n",
-		    first_host(&L->tab[L->mine[0]].prefix, a, sizeof(a)));
-	}
-	if (L->mine[1] >= 0) {
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_NETWORK=%s\n",
-		    hgw_prefix_fmt(&d->cfg.lease_net[1], a, sizeof(a)));
-		off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_IPV6_SUBNET=%s\n",
-		    first_host(&L->tab[L->mine[1]].prefix, a, sizeof(a)));
-	}
-	if (off == 0) {
-		/* Nothing leased (any more): no stale subnet for the CNI plugin. */
-		if (unlink(d->cfg.subnet_env) < 0 && errno != ENOENT)
-			log_warn("lease: cannot remove %s", d->cfg.subnet_env);
-		return;
-	}
-	off += (size_t)snprintf(text + off, sizeof(text) - off, "FLANNEL_MTU=%u\n",
-	    mtu ? mtu : 1500);
-	snprintf(text + off, sizeof(text) - off, "FLANNEL_IPMASQ=%s\n",
-	    d->cfg.ipmasq ? "true" : "false");
-	write_atomic(d->cfg.subnet_env, text, 0644);
-}
-
 /* Gossip. */
 
 struct send_ctx {
@@ -380,8 +333,7 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 	L->error[fi][0] = '\0';
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
 	save_state(d);
-	write_subnet_env(d);
-	origin_add(d, ORIGIN_LEASE, p);
+	origin_add(d, ORIGIN_LEASE, p);	/* subnet.env follows (origin's subscribers) */
 	broadcast(d, &L->tab[L->mine[fi]], HGW_LEASE_CLAIM);
 }
 
@@ -427,7 +379,6 @@ release_mine(struct hgwd *d, int fi, const char *why)
 	broadcast(d, &e, HGW_LEASE_RELEASE);
 	event_log(L, "released %s: %s", hgw_prefix_fmt(&e.prefix, pb, sizeof(pb)), why);
 	save_state(d);
-	write_subnet_env(d);
 }
 
 /* The initial sync is over: what the mesh holds is known, claim now. */
@@ -733,7 +684,6 @@ leases_reconfigure(struct hgwd *d)
 	}
 	if (sync_done(d->sync))
 		on_sync_done(d, "reconfigured");
-	write_subnet_env(d);
 }
 
 int

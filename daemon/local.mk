@@ -20,6 +20,9 @@ daemon_hgwd_SOURCES = \
 	daemon/tls.c daemon/tls.h \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \
+	daemon/subnetenv.c daemon/subnetenv.h \
+	daemon/nft.c daemon/nft.h \
+	daemon/hostnet.c daemon/hostnet.h \
 	daemon/ctl.c daemon/ctl.h \
 	daemon/cmdtree.c daemon/cmdtree.h \
 	daemon/cmd.c daemon/cmd.h daemon/cmd_show.c daemon/cmd_show_mesh.c daemon/cmd_handlers.h \
@@ -29,7 +32,7 @@ daemon_hgwd_SOURCES = \
 	daemon/notify.c daemon/notify.h \
 	daemon/http.c daemon/http.h
 daemon_hgwd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(SYSTEMD_CFLAGS)
+	$(SYSTEMD_CFLAGS) $(NFT_CFLAGS)
 daemon_hgwd_LDADD = proto/libhgwproto.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(OPENSSL_LIBS) \
-	$(SYSTEMD_LIBS)
+	$(SYSTEMD_LIBS) $(NFT_LIBS)
 EXTRA_DIST += daemon/README

@@ -20,6 +20,7 @@
 #include "hgwd.h"
 #include "http.h"
 #include "identity.h"
+#include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
@@ -322,6 +323,14 @@ main(int argc, char **argv)
 	kcb.arg = &d;
 	if ((d.kernel = kernel_open(d.base, &kp, &kcb)) == NULL)
 		fatalx("cannot open the kernel's netlink interface");
+	if (d.cfg.ifauto) {
+		if (kp.ifname[0] == '\0')
+			fatalx("interface auto: no default route and no route to a neighbor; name the interface");
+		snprintf(d.cfg.ifname, sizeof(d.cfg.ifname), "%s", kp.ifname);
+		log_info("interface auto: %s (the %s)", kp.ifname,
+		    d.cfg.nneighbors ? "default route's, or the first neighbor's route's" :
+		    "default route's");
+	}
 	if (kernel_ifindex(d.kernel) == 0)
 		log_warnx("interface %s does not exist (yet): routes wait for it", d.cfg.ifname);
 	if (identity_resolve(&d, &d.cfg, &d.node_id, &d.addr4, &d.addr6) < 0)
@@ -358,6 +367,10 @@ main(int argc, char **argv)
 	 * before the leases claim. */
 	if (fib_start(d.fib) < 0 || members_init(&d) < 0 || leases_init(&d) < 0)
 		fatalx("out of memory");
+	/* Host networking subscribes last: it installs its rules once the
+	 * leases are claimed, and follows our subnets from then on. */
+	if ((d.hostnet = hostnet_new(&d)) == NULL)
+		fatalx("out of memory");
 	origin_reconfigure(&d, NULL);
 	members_start(&d);
 	peers_reconfigure(&d);		/* takes a sync lock per configured neighbor */
@@ -372,6 +385,7 @@ main(int argc, char **argv)
 	d.stopping = 1;
 	peers_shutdown(&d);
 	fib_shutdown(d.fib);
+	hostnet_stop(d.hostnet, 0);	/* a shutdown: no masquerade or accept rules left */
 	if (d.nclosing > 0) {
 		struct timeval tv = { 1, 0 };
 
@@ -388,6 +402,7 @@ main(int argc, char **argv)
 		event_free(d.sig_ev[i]);
 	leases_free(&d);
 	origin_free(&d);
+	hostnet_free(d.hostnet);
 	fib_free(d.fib);
 	sync_free(d.sync);
 	tls_free(d.tls);

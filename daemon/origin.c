@@ -15,10 +15,39 @@ struct own {
 	enum origin_source src;
 };
 
+#define ORIGIN_MAX_SUBS 4
+
 struct origin {
 	struct own *tab;
 	size_t n, cap;
+	struct {
+		void (*fn)(void *arg);
+		void *arg;
+	} subs[ORIGIN_MAX_SUBS];
+	int nsubs;
 };
+
+int
+origin_subscribe(struct hgwd *d, void (*fn)(void *arg), void *arg)
+{
+	struct origin *O = d->origin;
+
+	if (O->nsubs >= ORIGIN_MAX_SUBS)
+		return -1;
+	O->subs[O->nsubs].fn = fn;
+	O->subs[O->nsubs].arg = arg;
+	O->nsubs++;
+	return 0;
+}
+
+static void
+changed(struct hgwd *d)
+{
+	int i;
+
+	for (i = 0; i < d->origin->nsubs; i++)
+		d->origin->subs[i].fn(d->origin->subs[i].arg);
+}
 
 static const struct hgw_addr *
 own_gw(const struct hgwd *d, int family)
@@ -144,6 +173,7 @@ origin_add(struct hgwd *d, enum origin_source src, const struct hgw_prefix *p)
 	rib_add_own(d, p);
 	export(d, p, 0);
 	peers_flush(d);
+	changed(d);
 	return 0;
 }
 
@@ -161,6 +191,7 @@ origin_del(struct hgwd *d, enum origin_source src, const struct hgw_prefix *p)
 	rib_withdraw(&d->rib, p, NULL, d->node_id);
 	export(d, p, 1);
 	peers_flush(d);
+	changed(d);
 }
 
 size_t
@@ -186,6 +217,7 @@ origin_identity_changed(struct hgwd *d, uint32_t old_id)
 		export(d, p, 0);
 	}
 	peers_flush(d);
+	changed(d);
 }
 
 void

@@ -20,6 +20,9 @@ enum origin_source {
 };
 
 int origin_init(struct hgwd *d);	/* subscribes to peer events; 0 or -1 */
+/* fn(arg) after our originated set or our gateways changed (subnet.env,
+ * host networking follow it). 0 or -1. */
+int origin_subscribe(struct hgwd *d, void (*fn)(void *arg), void *arg);
 void origin_free(struct hgwd *d);
 /* Originates p from source: RIB and every peer. 0, or -1 (out of memory). */
 int origin_add(struct hgwd *d, enum origin_source src, const struct hgw_prefix *p);

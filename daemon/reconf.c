@@ -8,6 +8,7 @@
 #include "fib.h"
 #include "hgwd.h"
 #include "http.h"
+#include "hostnet.h"
 #include "identity.h"
 #include "kernel.h"
 #include "lease.h"
@@ -16,6 +17,7 @@
 #include "members.h"
 #include "origin.h"
 #include "peer.h"
+#include "subnetenv.h"
 #include "tls.h"
 
 void
@@ -23,6 +25,9 @@ kernel_params_from_config(const struct config *c, struct kernel_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", c->ifname);
+	/* interface auto: the default route's (or the first neighbor's). */
+	if (c->ifauto && hostnet_auto_ifname(c, p->ifname) < 0)
+		p->ifname[0] = '\0';
 	p->proto = c->kernel_proto;
 	p->table = c->kernel_table;
 	p->metric = c->kernel_metric;
@@ -73,6 +78,11 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 
 	kernel_params_from_config(&d->cfg, &op);
 	kernel_params_from_config(nc, &np);
+	/* The interface in use is the kernel's (interface auto may have moved
+	 * since); auto finding nothing now keeps it. */
+	snprintf(op.ifname, sizeof(op.ifname), "%s", kernel_params(d->kernel)->ifname);
+	if (nc->ifauto && np.ifname[0] == '\0')
+		snprintf(np.ifname, sizeof(np.ifname), "%s", d->cfg.ifname);
 	if (strcmp(op.ifname, np.ifname) != 0)
 		kernel_set_params(d->kernel, &np);
 	if (identity_resolve(d, nc, &id, &a4, &a6) < 0) {
@@ -92,6 +102,8 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (d->cfg.ifauto)	/* the interface auto chose */
+		snprintf(d->cfg.ifname, sizeof(d->cfg.ifname), "%s", np.ifname);
 	if (listen_reconfigure(d, err, errlen) < 0) {
 		config_free(&d->cfg);
 		d->cfg = old;
@@ -111,6 +123,8 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 	members_reconfigure(d);
 	log_reconfigure(&old, &d->cfg);
 	http_config_changed(d);
+	subnetenv_update(d);
+	hostnet_update(d->hostnet);	/* cluster networks, ip-masq */
 	config_free(&old);
 	return 0;
 }

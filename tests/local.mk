@@ -35,6 +35,13 @@ tests_unit_test_config_LDADD = $(UNIT_LDADD)
 
 TESTS += tests/unit/test_addr tests/unit/test_wire tests/unit/test_fsm \
 	tests/unit/test_cmdtree tests/unit/test_cmd_table tests/unit/test_rib tests/unit/test_config
+
+# hostint: nft.c's ruleset text and listing parser.
+check_PROGRAMS += tests/unit/test_nft
+tests_unit_test_nft_SOURCES = tests/unit/test_nft.c daemon/nft.c daemon/log.c daemon/util.c
+tests_unit_test_nft_CFLAGS = $(UNIT_CFLAGS) $(NFT_CFLAGS)
+tests_unit_test_nft_LDADD = $(UNIT_LDADD) $(NFT_LIBS)
+TESTS += tests/unit/test_nft
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
@@ -49,6 +56,10 @@ GOLDEN_CONFS = \
 	tests/conf/13.conf tests/conf/13.ok tests/conf/14.conf tests/conf/14.ok \
 	tests/conf/15.conf tests/conf/15.ok tests/conf/16.conf tests/conf/16.ok \
 	tests/conf/17.conf tests/conf/17.ok tests/conf/18.conf tests/conf/18.ok
+# hostint: host networking statements
+GOLDEN_CONFS += tests/conf/30.conf tests/conf/30.ok tests/conf/31.conf tests/conf/31.ok \
+	tests/conf/32.conf tests/conf/32.ok tests/conf/33.conf tests/conf/33.ok \
+	tests/conf/34.conf tests/conf/34.ok
 EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 
 # No dependency circle between hgwd's object files but ctl<->cmd, no daemon/ file over 1,000 lines (issue 9).
@@ -70,6 +81,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
 	tests/lab/selftest_cases.py \
 	tests/lab/test_schema.py tests/lab/test_install.py \
+	tests/lab/test_cni.py tests/lab/labcni.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 # The lab library by concern (hgwlab.py re-exports them all); tests/bench/bench.py imports labproc and labdaemon.
 EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \

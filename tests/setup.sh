@@ -6,7 +6,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev libnl-3-dev
 libnl-route-3-dev libssl-dev libjson-c-dev libedit-dev libcmocka-dev python3 python3-pytest
 python3-jsonschema systemd python3-prometheus-client libsystemd-dev
-iproute2 iputils-ping procps tmux clang libclang-rt-14-dev openssl"
+iproute2 iputils-ping procps tmux clang libclang-rt-14-dev openssl
+libnftables-dev nftables iptables containernetworking-plugins"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -163,6 +163,14 @@ class HostDaemon:
         for line in extra_config.splitlines():
             if line.strip():
                 lines.append(line if line.startswith(" ") else " " + line)
+        # Never the machine's own /run/flannel or /var/lib/hgw: with a
+        # cluster-network (subnet.env, leases), a lab host's files live in the
+        # lab's work folder unless the test names them.
+        if "cluster-network" in extra_config:
+            if "subnet-env" not in extra_config:
+                lines.append(f" subnet-env {self.lab.workdir}/{self.name}.subnet.env")
+            if "lease-file" not in extra_config:
+                lines.append(f" lease-file {self.lab.workdir}/{self.name}.lease")
         return "\n".join(lines) + "\n"
 
     def write_config(self, text: str) -> Path:

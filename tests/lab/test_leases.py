@@ -542,14 +542,14 @@ def check_subnet_env_file(h, expected: list) -> None:
 def test_subnet_env_ipv4_matches_flannel(make_lab):
     """subnet.env field by field, in flanneld's order: FLANNEL_NETWORK=<cluster>,
     FLANNEL_SUBNET=<first address of the lease>/24, FLANNEL_MTU=<eth0's MTU> (1450 set on
-    h0's eth0, 1500 on h1), FLANNEL_IPMASQ=true with ``ipmasq`` (false without); a
-    reload without ``ipmasq`` rewrites it."""
+    h0's eth0, 1500 on h1), FLANNEL_IPMASQ=true with ``ipmasq`` (also the default with a
+    cluster-network), false with ``no ip-masq``; a reload with ``no ip-masq`` rewrites it."""
     lab = make_lab(2)
     h0, h1 = lab.hosts
     h0.ip("link", "set", "eth0", "mtu", "1450")
     h0.start(neighbors=[], networks=[], timers=FAST,
              extra_config=h0.lease_config(ipmasq=True))
-    h1.start(neighbors=[h0], networks=[], timers=FAST, extra_config=h1.lease_config())
+    h1.start(neighbors=[h0], networks=[], timers=FAST, extra_config=h1.lease_config() + "no ip-masq\n")
     leases = lab.wait_lease_mesh()
     check_subnet_env_file(h0, [("FLANNEL_NETWORK", CLUSTER),
                                ("FLANNEL_SUBNET", first_addr(leases[h0][4])),
@@ -566,9 +566,9 @@ def test_subnet_env_ipv4_matches_flannel(make_lab):
     assert sn.network.subnet_of(ipaddress.ip_network(env["FLANNEL_NETWORK"]))
     assert int(env["FLANNEL_MTU"]) == 1450 and env["FLANNEL_IPMASQ"] in ("true", "false")
 
-    h0.reload(h0.config_text.replace(" ipmasq\n", ""))
+    h0.reload(h0.config_text.replace(" ipmasq\n", " no ip-masq\n"))
     wait_until(lambda: h0.subnet_env()["FLANNEL_IPMASQ"] == "false", 5,
-               msg="the reload without ipmasq to rewrite subnet.env")
+               msg="the reload with no ip-masq to rewrite subnet.env")
     check_subnet_env_file(h0, [("FLANNEL_NETWORK", CLUSTER),
                                ("FLANNEL_SUBNET", first_addr(leases[h0][4])),
                                ("FLANNEL_MTU", "1450"),
@@ -594,7 +594,7 @@ def test_subnet_env_dual_stack_matches_flannel(make_lab):
                                   ("FLANNEL_IPV6_NETWORK", cluster6),
                                   ("FLANNEL_IPV6_SUBNET", first_addr(leases[h][6])),
                                   ("FLANNEL_MTU", "1500"),
-                                  ("FLANNEL_IPMASQ", "false")])
+                                  ("FLANNEL_IPMASQ", "true")])  # ip-masq: the default
         assert sorted(s for s, _ in h.lease_state()) == sorted([leases[h][4], leases[h][6]])
     assert h0.route_set(family=6) == {route(leases[h1][6], h1.lan_ip6)}
     assert h1.route_set(family=6) == {route(leases[h0][6], h0.lan_ip6)}

@@ -412,7 +412,7 @@ test_complete(void **state)
 		{ C, "r", "router" },
 		{ R, "timers ", "giveup keepalive startup" },
 		{ R, "timers g", "giveup" },
-		{ R, "no ", "address allow cluster-network discovery ipmasq max-prefixes "
+		{ R, "no ", "address allow cluster-network discovery ip-forward ip-masq max-prefixes "
 		    "neighbor network node-id secret-file timers tls" },
 		{ R, "kernel ", "metric off on protocol table" },
 		{ V, "show version ", "json" },

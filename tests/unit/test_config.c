@@ -202,7 +202,9 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->lease_hold_s, b->lease_hold_s);
 	assert_string_equal(a->lease_file, b->lease_file);
 	assert_string_equal(a->subnet_env, b->subnet_env);
-	assert_int_equal(a->ipmasq, b->ipmasq);
+	assert_int_equal(config_ipmasq(a), config_ipmasq(b));	/* hostint: the effective value */
+	assert_int_equal(a->ifauto, b->ifauto);
+	assert_int_equal(a->ip_forward, b->ip_forward);
 	assert_int_equal(a->discovery, b->discovery);
 	assert_same_prefixes(a->allows, a->nallows, b->allows, b->nallows);
 	assert_int_equal(a->nnetworks, b->nnetworks);
@@ -417,8 +419,8 @@ test_interface(void **state)
 	BAD(&c, &ctx, "interface abcdefghijklmnop",
 	    "interface 'abcdefghijklmnop': not a valid interface name");
 	BAD(&c, &ctx, "interface a/b", "interface 'a/b': not a valid interface name");
-	BAD(&c, &ctx, "interface", "usage: interface IFNAME");
-	BAD(&c, &ctx, "interface eth0 eth1", "usage: interface IFNAME");
+	BAD(&c, &ctx, "interface", "usage: interface (IFNAME|auto)");
+	BAD(&c, &ctx, "interface eth0 eth1", "usage: interface (IFNAME|auto)");
 	assert_string_equal(c.ifname, "abcdefghijklmno");
 	assert_written(&c, "router hgw\n interface abcdefghijklmno\n!\n");
 	config_free(&c);
@@ -1018,7 +1020,7 @@ test_leases(void **state)
 	assert_int_equal(c.lease_hold_s, CFG_DEFAULT_LEASE_HOLD_S);
 	assert_string_equal(c.lease_file, CFG_DEFAULT_LEASE_FILE);
 	assert_string_equal(c.subnet_env, CFG_DEFAULT_SUBNET_ENV);
-	assert_int_equal(c.ipmasq, 0);
+	assert_int_equal(c.ipmasq, CFG_IPMASQ_DEFAULT);
 	assert_int_equal(c.discovery, 0);
 
 	/* subnet-length: one leasing cluster network per family */
@@ -1112,7 +1114,7 @@ test_leases(void **state)
 	assert_int_equal(c.discovery, 1);
 	BAD(&c, &ctx, "discovery", "usage: discovery multicast");
 	BAD(&c, &ctx, "discovery broadcast", "usage: discovery multicast");
-	BAD(&c, &ctx, "ipmasq on", "unknown statement 'ipmasq' in router hgw");
+	BAD(&c, &ctx, "ipmasq on", "usage: [no] ip-masq");
 	BAD(&c, &ctx, "no ipmasq now", "'no ipmasq' is not a statement");
 	BAD(&c, &ctx, "no lease-hold", "'no lease-hold' is not a statement");
 
@@ -1121,8 +1123,7 @@ test_leases(void **state)
 	    " lease-hold 7200\n"
 	    " lease-file /var/lib/hgw/state\n"
 	    " subnet-env /run/hgw/subnet.env\n"
-	    " ipmasq\n"
-	    " discovery multicast\n!\n");
+	    " discovery multicast\n!\n");	/* ip-masq: the default with a cluster-network */
 	assert_written(&c, want);
 	OK(&c, &ctx, "no ipmasq");
 	OK(&c, &ctx, "no discovery");
@@ -1132,7 +1133,7 @@ test_leases(void **state)
 	snprintf(want, sizeof(want), "subnet-env %s", CFG_DEFAULT_SUBNET_ENV);
 	OK(&c, &ctx, want);
 	assert_written(&c, "router hgw\n interface eth0\n"
-	    " cluster-network 172.16.0.0/12 subnet-length 24\n!\n");
+	    " cluster-network 172.16.0.0/12 subnet-length 24\n no ip-masq\n!\n");
 	config_free(&c);
 }
 
@@ -1211,10 +1212,12 @@ test_load(void **state)
 	LOAD_BAD("router hgw\n interface eth0\n kernel table 255",
 	    "F:3: kernel table '255' is not 1..4294967295 (255 is the local table)");
 	/* Whole-configuration checks: at the router line. */
-	LOAD_BAD("! no interface\n!\nhostname h\nrouter hgw\n network 10.0.0.0/8\n!\n",
-	    "F:4: router hgw needs an 'interface' statement");
-	LOAD_BAD("router hgw\n network 10.0.0.0/8\nexit\nrouter hgw\n neighbor 10.0.0.2\n",
-	    "F:1: router hgw needs an 'interface' statement");
+	/* hostint: no interface line is "interface auto"; ip-masq without a
+	 * cluster-network is the whole-configuration error now. */
+	LOAD_BAD("! masq\n!\nhostname h\nrouter hgw\n network 10.0.0.0/8\n ip-masq\n!\n",
+	    "F:4: ip-masq needs a cluster-network (what is not masqueraded)");
+	LOAD_BAD("router hgw\n network 10.0.0.0/8\nexit\nrouter hgw\n ip-masq\n",
+	    "F:1: ip-masq needs a cluster-network (what is not masqueraded)");
 	/* Without a router block, at the end of the file. */
 	LOAD_BAD("hostname h\n!\n", "F:2: no 'router hgw' block");
 	/* A line too long for the reader, and one too long for the parser. */
@@ -1251,10 +1254,24 @@ test_check(void **state)
 	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
 	assert_string_equal(err, "no 'router hgw' block");
 	OK(&c, &ctx, "router hgw");
-	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
-	assert_string_equal(err, "router hgw needs an 'interface' statement");
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);	/* interface auto */
+	assert_true(c.ifauto);
 	OK(&c, &ctx, "interface eth0");
 	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+	assert_false(c.ifauto);
+	OK(&c, &ctx, "ip-masq");
+	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, "ip-masq needs a cluster-network (what is not masqueraded)");
+	OK(&c, &ctx, "cluster-network 10.244.0.0/16");
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(config_ipmasq(&c), 1);
+	OK(&c, &ctx, "no ip-masq");
+	assert_int_equal(config_ipmasq(&c), 0);
+	OK(&c, &ctx, "ip-forward enable");
+	assert_int_equal(c.ip_forward, 1);
+	BAD(&c, &ctx, "ip-forward", "usage: ip-forward enable");
+	OK(&c, &ctx, "interface auto");
+	assert_true(c.ifauto);
 	config_free(&c);
 }
 
@@ -1373,6 +1390,8 @@ test_round_trip(void **state)
 	    " neighbor 10.0.0.3 port 1 allow-third-party-gateway\n"
 	    " tls cert /c key /k ca /a\n");
 	round_trip("router hgw\n interface e\n secret-file /etc/hgw/secret\n");
+	round_trip("router hgw\n interface auto\n cluster-network 10.0.0.0/8\n no ip-masq\n"
+	    " ip-forward enable\n");
 	round_trip("router hgw\n interface e\n cluster-network 10.244.0.0/16 subnet-length 24\n"
 	    " cluster-network fd00::/48 subnet-length 72\n cluster-network 10.96.0.0/12\n"
 	    " lease-hold 45m\n lease-file /x/lease\n subnet-env /x/env\n ipmasq\n"
