@@ -196,6 +196,10 @@ hgw_hello_encode(uint8_t *buf, size_t cap, const struct hgw_hello *hello)
 	need = HGW_HDR_LEN + 20 + hlen;
 	for (i = 0; i < hello->naddrs; i++)
 		need += 1 + (size_t)hgw_family_len(hello->addrs[i].family);
+	if (hello->caps & HGW_CAP_GRACEFUL_RESTART)
+		need += 2 + 3;
+	if (hello->caps & HGW_CAP_VXLAN)
+		need += 2 + 12;
 	if (need > cap)
 		return 0;
 	off = HGW_HDR_LEN;
@@ -218,8 +222,96 @@ hgw_hello_encode(uint8_t *buf, size_t cap, const struct hgw_hello *hello)
 	}
 	memcpy(buf + off, hello->hostname, hlen);
 	off += hlen;
+	if (hello->caps & HGW_CAP_GRACEFUL_RESTART) {
+		buf[off] = HGW_HELLO_EXT_GR;
+		buf[off + 1] = 3;
+		put16(buf + off + 2, hello->gr_restart_s);
+		buf[off + 4] = hello->gr_flags;
+		off += 5;
+	}
+	if (hello->caps & HGW_CAP_VXLAN) {
+		buf[off] = HGW_HELLO_EXT_VTEP;
+		buf[off + 1] = 12;
+		put32(buf + off + 2, hello->vtep_vni);
+		put16(buf + off + 6, hello->vtep_port);
+		memcpy(buf + off + 8, hello->vtep_mac, 6);
+		off += 14;
+	}
 	hgw_hdr_encode(buf, HGW_MSG_HELLO, (uint32_t)off);
 	return off;
+}
+
+/* The extensions after the hostname. */
+static int
+hello_ext_decode(const uint8_t *p, size_t len, struct hgw_hello *hello, struct hgw_err *err)
+{
+	size_t off = 0;
+	uint32_t seen = 0;
+
+	while (off < len) {
+		uint8_t type, elen;
+
+		if (len - off < 2)
+			return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+			    "truncated HELLO extension");
+		type = p[off];
+		elen = p[off + 1];
+		off += 2;
+		if (elen > len - off)
+			return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+			    "HELLO extension %u of %u bytes overruns the frame", type, elen);
+		if (type == HGW_HELLO_EXT_GR || type == HGW_HELLO_EXT_VTEP) {
+			if (seen & (1u << type))
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "HELLO extension %u twice", type);
+			seen |= 1u << type;
+		}
+		switch (type) {
+		case HGW_HELLO_EXT_GR:
+			if (elen != 3)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "graceful-restart extension of %u bytes, not 3", elen);
+			hello->gr_restart_s = get16(p + off);
+			hello->gr_flags = p[off + 2];
+			if (hello->gr_restart_s == 0 || hello->gr_restart_s > HGW_GR_RESTART_MAX_S)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "restart time %u s outside 1..%u", hello->gr_restart_s,
+				    HGW_GR_RESTART_MAX_S);
+			break;
+		case HGW_HELLO_EXT_VTEP:
+			if (elen != 12)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "VTEP extension of %u bytes, not 12", elen);
+			hello->vtep_vni = get32(p + off);
+			hello->vtep_port = get16(p + off + 4);
+			memcpy(hello->vtep_mac, p + off + 6, 6);
+			if (hello->vtep_vni == 0 || hello->vtep_vni > 0xffffffu || hello->vtep_port == 0)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "VTEP VNI %u or port %u out of range", hello->vtep_vni,
+				    hello->vtep_port);
+			if ((hello->vtep_mac[0] & 1) != 0)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "VTEP MAC is a multicast address");
+			break;
+		default:
+			break;	/* a later version's: skipped */
+		}
+		off += elen;
+	}
+	/* A capability bit without its values is not that capability, and
+	 * values without the bit are ignored. */
+	if (!(seen & (1u << HGW_HELLO_EXT_GR)) || !(hello->caps & HGW_CAP_GRACEFUL_RESTART)) {
+		hello->caps &= ~HGW_CAP_GRACEFUL_RESTART;
+		hello->gr_restart_s = 0;
+		hello->gr_flags = 0;
+	}
+	if (!(seen & (1u << HGW_HELLO_EXT_VTEP)) || !(hello->caps & HGW_CAP_VXLAN)) {
+		hello->caps &= ~HGW_CAP_VXLAN;
+		hello->vtep_vni = 0;
+		hello->vtep_port = 0;
+		memset(hello->vtep_mac, 0, sizeof(hello->vtep_mac));
+	}
+	return 0;
 }
 
 int
@@ -282,15 +374,15 @@ hgw_hello_decode(const uint8_t *body, size_t len, struct hgw_hello *hello,
 			    "unspecified address");
 		off += 1 + alen;
 	}
-	if (off + hlen != len)
+	if (off + hlen > len)
 		return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
-		    "HELLO length %zu, expected %zu", len, off + hlen);
+		    "HELLO length %zu, expected at least %zu", len, off + hlen);
 	if (!hostname_ok((const char *)body + off, hlen))
 		return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
 		    "hostname has characters outside [A-Za-z0-9._-]");
 	memcpy(hello->hostname, body + off, hlen);
 	hello->hostname[hlen] = '\0';
-	return 0;
+	return hello_ext_decode(body + off + hlen, len - off - hlen, hello, err);
 }
 
 size_t

@@ -38,7 +38,19 @@ enum hgw_msg_type {
 #define HGW_CAP_IPV6		0x00000002u
 #define HGW_CAP_MEMBERS		0x00000004u
 #define HGW_CAP_LEASES		0x00000008u
-#define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6 | HGW_CAP_MEMBERS | HGW_CAP_LEASES)
+#define HGW_CAP_GRACEFUL_RESTART 0x00000010u	/* HELLO carries HGW_HELLO_EXT_GR */
+#define HGW_CAP_VXLAN		0x00000020u	/* HELLO carries HGW_HELLO_EXT_VTEP */
+#define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6 | HGW_CAP_MEMBERS | HGW_CAP_LEASES | \
+	HGW_CAP_GRACEFUL_RESTART | HGW_CAP_VXLAN)
+
+/* HELLO extensions after the hostname: type (1), length (1), value. An
+ * unknown type is skipped; a known one must have its exact length. */
+enum hgw_hello_ext {
+	HGW_HELLO_EXT_GR = 1,		/* restart time s (2), flags (1) */
+	HGW_HELLO_EXT_VTEP = 2,		/* VNI (4), UDP port (2), MAC (6) */
+};
+#define HGW_GR_F_RESTARTED	0x01	/* this node restarted and kept its routes */
+#define HGW_GR_RESTART_MAX_S	3600
 
 /* NOTIFY codes and subcodes. */
 enum hgw_notify_code {
@@ -113,6 +125,12 @@ struct hgw_hello {
 	uint8_t naddrs;
 	struct hgw_addr addrs[HGW_HELLO_MAX_ADDRS];
 	char hostname[HGW_HOSTNAME_MAX + 1];
+	/* extensions: present when caps has the bit */
+	uint16_t gr_restart_s;		/* HGW_CAP_GRACEFUL_RESTART: 1..3600 */
+	uint8_t gr_flags;		/* HGW_GR_F_* */
+	uint32_t vtep_vni;		/* HGW_CAP_VXLAN: 1..16777215 */
+	uint16_t vtep_port;
+	uint8_t vtep_mac[6];
 };
 
 struct hgw_notify {
