@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """demo.py: a live 3-host demo of hgw in network namespaces.
 
-Three hosts on one LAN bridge. h0 is the seed; h1 and h2 know only h0. Every
-host leases its container subnet from the cluster network 10.244.0.0/16 (no
-hand-written subnets), hgwd installs `<subnet> via <host>` routes, and the
-containers ping each other. Everything is torn down at the end.
+Three hosts on one LAN bridge, each with its filter FORWARD policy at drop
+(as Docker leaves it). h0 is the seed; h1 and h2 know only h0. Every host
+leases its container subnet from the cluster network 10.244.0.0/16 (no
+hand-written subnets), hgwd installs `<subnet> via <host>` routes, its
+masquerade rules (ip-masq, on by default with a cluster network) and accept
+rules for the cluster network in the FORWARD chain, and the containers ping
+each other. Everything is torn down at the end.
 Run as root: python3 tests/lab/demo.py [--builddir DIR]
 """
 import argparse
@@ -41,6 +44,11 @@ def main():
         h = lab.hosts
         print(f"== LAN 10.60.6.0/24 in namespaces {lab.prefix}-*: "
               + ", ".join(f"{x.name}={x.lan_ip}" for x in h))
+        for x in h:
+            # What Docker does to a host: forwarded traffic is dropped unless
+            # a rule accepts it. hgwd adds the accept rules for the cluster.
+            x.sh("iptables -P FORWARD DROP && ip6tables -P FORWARD DROP")
+        print("== FORWARD policy drop on every host (iptables-nft)")
         for i, x in enumerate(h):
             cfg = x.make_config(neighbors=[] if i == 0 else [h[0]], networks=[], timers=(1, 3),
                                 extra_config="cluster-network 10.244.0.0/16 subnet-length 24\n"
@@ -62,6 +70,12 @@ def main():
             print("   " + open(f"{lab.workdir}/{x.name}.subnet.env").read().strip().replace("\n", "\n   "))
             print(f"-- {x.name}: ip route show proto 77")
             print("   " + x.sh("ip route show proto 77").stdout.strip().replace("\n", "\n   "))
+        wait_until(lambda: all(x.hgwsh("show summary json")["hostnet"]["masqInstalled"] for x in h),
+                   15, msg="masquerade rules on every host")
+        print(f"\n-- h0: nft list table inet hgw (masquerade to outside the cluster)")
+        print("   " + h[0].sh("nft list table inet hgw").stdout.strip().replace("\n", "\n   "))
+        print("-- h0: iptables -S FORWARD (the accept rules hgwd added)")
+        print("   " + h[0].sh("iptables -S FORWARD").stdout.strip().replace("\n", "\n   "))
         print()
         failed = 0
         for a in h:
