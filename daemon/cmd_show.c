@@ -15,6 +15,7 @@
 #include "log.h"
 #include "peer.h"
 #include "session.h"
+#include "stats.h"
 #include "sync.h"
 
 #define ROUTES_PER_CALL 256
@@ -41,36 +42,12 @@ jstr_or_null(const char *s)
 
 /* show summary */
 
-struct counts {
-	struct hgwd *d;
-	size_t installed, local, failed, learned;
-};
-
-static void
-count_entry(void *arg, struct rib_entry *e)
-{
-	struct counts *c = arg;
-	struct rib_path *b = rib_best(e);
-
-	if (b == NULL)
-		return;
-	if (b->peer == NULL)
-		c->local++;
-	else
-		c->learned++;
-	if (e->fib_nh != NULL && e->fib_nh == b->nh)
-		c->installed++;
-	else if (b->peer != NULL && e->fib_err != 0)
-		c->failed++;
-}
-
 int
 cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
-	struct counts c = { d, 0, 0, 0, 0 };
-	struct peer *p;
-	int npeers = 0, nest = 0, ncfg = 0;
+	struct stats c;		/* the same numbers as /metrics and systemd's STATUS */
+	int npeers, nest, ncfg;
 	char nb[16], a4[HGW_ADDRSTRLEN], a6[HGW_ADDRSTRLEN], pb[HGW_ADDRSTRLEN], age[32];
 	uint64_t up = now_ms() - d->start_ms;
 	const struct kernel_stats *ks = kernel_stats(d->kernel);
@@ -80,15 +57,15 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	int nleased;
 	size_t i;
 
-	rib_foreach(&d->rib, count_entry, &c);
+	if (stats_collect(d, &c) < 0)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Out of memory");
+	npeers = (int)c.npeers;
+	nest = (int)c.nestablished;
+	ncfg = (int)c.nconfigured;
+	stats_free(&c);
 	listen_get_stats(d, &ls);
 	nleased = leases_own(d, leased, 2);
 	hostnet_status(d->hostnet, &hs);
-	TAILQ_FOREACH(p, &d->peers, entry) {
-		npeers++;
-		nest += peer_is_up(p);
-		ncfg += p->configured;
-	}
 	hgw_nodeid_fmt(d->node_id, nb, sizeof(nb));
 	hgw_addr_fmt(&d->addr4, a4, sizeof(a4));
 	hgw_addr_fmt(&d->addr6, a6, sizeof(a6));
