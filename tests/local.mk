@@ -53,6 +53,12 @@ tests_unit_test_sync_SOURCES = tests/unit/test_sync.c daemon/sync.c daemon/util.
 tests_unit_test_sync_CFLAGS = $(UNIT_EVENT_CFLAGS)
 tests_unit_test_sync_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_sync
+check_PROGRAMS += tests/unit/test_origin
+tests_unit_test_origin_SOURCES = tests/unit/test_origin.c tests/unit/fakes.c tests/unit/fakes.h \
+	daemon/origin.c daemon/rib.c daemon/config.c daemon/config_write.c daemon/util.c daemon/log.c
+tests_unit_test_origin_CFLAGS = $(UNIT_EVENT_CFLAGS)
+tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_origin
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
