@@ -59,6 +59,12 @@ tests_unit_test_origin_SOURCES = tests/unit/test_origin.c tests/unit/fakes.c tes
 tests_unit_test_origin_CFLAGS = $(UNIT_EVENT_CFLAGS)
 tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_origin
+check_PROGRAMS += tests/unit/test_lease
+tests_unit_test_lease_SOURCES = tests/unit/test_lease.c tests/unit/fakes.c tests/unit/fakes.h \
+	daemon/lease.c daemon/config.c daemon/config_write.c daemon/util.c daemon/log.c
+tests_unit_test_lease_CFLAGS = $(UNIT_EVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_lease_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_lease
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).
