@@ -42,6 +42,35 @@ tests_unit_test_nft_SOURCES = tests/unit/test_nft.c daemon/nft.c daemon/log.c da
 tests_unit_test_nft_CFLAGS = $(UNIT_CFLAGS) $(NFT_CFLAGS)
 tests_unit_test_nft_LDADD = $(UNIT_LDADD) $(NFT_LIBS)
 TESTS += tests/unit/test_nft
+
+# Issue 9: the daemon's glue without a kernel or sockets: the sync barrier on a
+# real libevent base, origin with fake peers, leases with fake peers, origin
+# and sync, fib against an in-memory kernel (fake_kernel.c).
+UNIT_EVENT_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+UNIT_EVENT_LDADD = $(UNIT_LDADD) $(LIBEVENT_LIBS)
+check_PROGRAMS += tests/unit/test_sync
+tests_unit_test_sync_SOURCES = tests/unit/test_sync.c daemon/sync.c daemon/util.c daemon/log.c
+tests_unit_test_sync_CFLAGS = $(UNIT_EVENT_CFLAGS)
+tests_unit_test_sync_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_sync
+check_PROGRAMS += tests/unit/test_origin
+tests_unit_test_origin_SOURCES = tests/unit/test_origin.c tests/unit/fakes.c tests/unit/fakes.h \
+	daemon/origin.c daemon/rib.c daemon/config.c daemon/util.c daemon/log.c
+tests_unit_test_origin_CFLAGS = $(UNIT_EVENT_CFLAGS)
+tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_origin
+check_PROGRAMS += tests/unit/test_lease
+tests_unit_test_lease_SOURCES = tests/unit/test_lease.c tests/unit/fakes.c tests/unit/fakes.h \
+	daemon/lease.c daemon/config.c daemon/util.c daemon/log.c
+tests_unit_test_lease_CFLAGS = $(UNIT_EVENT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_lease_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_lease
+check_PROGRAMS += tests/unit/test_fib
+tests_unit_test_fib_SOURCES = tests/unit/test_fib.c tests/unit/fake_kernel.c tests/unit/fake_kernel.h \
+	daemon/fib.c daemon/rib.c daemon/sync.c daemon/config.c daemon/util.c daemon/log.c
+tests_unit_test_fib_CFLAGS = $(UNIT_EVENT_CFLAGS)
+tests_unit_test_fib_LDADD = $(UNIT_EVENT_LDADD)
+TESTS += tests/unit/test_fib
 endif
 
 # Golden configs: hgwd -n on tests/conf/N.conf against N.ok (needs no cmocka).

@@ -998,10 +998,15 @@ class Bench:
         except OSError:
             pass
         commit = run(["git", "-C", str(SRCDIR), "describe", "--always", "--dirty"], check=False).stdout.strip()
-        bird = run([self.bird, "--version"], check=False)
+        # Parts D and E run without BIRD (only B and C install it): say "no BIRD".
+        try:
+            r = run([self.bird, "--version"], check=False)
+            bird = (r.stdout + r.stderr).strip()
+        except OSError:
+            bird = ""
         return dict(cores=os.cpu_count(), cpu=model, kernel=platform.release(),
                     loadavg=open("/proc/loadavg").read().split()[:3], commit=commit,
-                    bird=(bird.stdout + bird.stderr).strip())
+                    bird=bird)
 
 
 def ensure_bird() -> None:
