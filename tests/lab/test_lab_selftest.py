@@ -386,6 +386,16 @@ def test_ctl_client(tmp_path):
     assert got == ["show a", "show bad", "show json", "show closed"]
 
 
+def _default_signals():
+    """In the nested run: SIGINT and SIGTERM as a terminal would deliver them.
+
+    A suite started in the background by a non-interactive shell inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt: the
+    Ctrl-C case would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _nested_pytest(case, marker, extra_env=None):
     env = dict(os.environ, HGW_SELFTEST_NESTED="1", HGW_SELFTEST_MARKER=str(marker),
                PYTHONDONTWRITEBYTECODE="1", **(extra_env or {}))
@@ -393,7 +403,7 @@ def _nested_pytest(case, marker, extra_env=None):
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
          f"{HERE / 'selftest_cases.py'}::{case}"],
         cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_default_signals)
 
 
 def _assert_nothing_left(marker, pid):
