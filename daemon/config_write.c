@@ -109,6 +109,8 @@ config_write(const struct config *c, FILE *f)
 		fprintf(f, " subnet-env %s\n", c->subnet_env);
 	if (c->ipmasq == 0 && c->nclusters > 0)
 		fprintf(f, " no ip-masq\n");
+	else if (c->ipmasq == 1 && c->nclusters == 0)
+		fprintf(f, " ip-masq\n");	/* not the default: kept (config_check refuses it) */
 	if (c->ip_forward)
 		fprintf(f, " ip-forward enable\n");
 	if (c->discovery)
