@@ -89,13 +89,14 @@ class TwoLans:
         if h.lan_ip6:
             h.lan_ip6 = self.addr(h, side, True)
 
-    def config(self, h, encap="encap vxlan", neighbors=None, extra="", **kw) -> str:
-        """hgwd config for h: every other host as neighbor, encap and both LANs as mesh networks."""
+    def config(self, h, encap="encap vxlan", neighbors=None, extra="", mesh=("A", "B"), **kw) -> str:
+        """hgwd config for h: every other host as neighbor, encap, and (with encap vxlan)
+        the LANs in ``mesh`` as mesh networks."""
         lines = [encap] if encap else []
         if encap and encap.startswith("encap vxlan"):
-            lines += [f"mesh-network {LAN[s][0]}.0/24" for s in LAN]
+            lines += [f"mesh-network {LAN[s][0]}.0/24" for s in mesh]
             if self.lab.ipv6:
-                lines += [f"mesh-network {LAN[s][1]}:/64" for s in LAN]
+                lines += [f"mesh-network {LAN[s][1]}:/64" for s in mesh]
         if extra:
             lines.append(extra)
         if neighbors is None:
