@@ -979,9 +979,12 @@ class Bench:
 
         if G:
             off, on = median(G["direct_off_gbps"]), median(G["direct_on_gbps"])
+            # The median of each run's ratio (off and on measured back to back)
+            # is less sensitive to the machine's load drifting than two medians.
+            ratio = median([b / a for a, b in zip(G["direct_off_gbps"], G["direct_on_gbps"])])
             self.row("G", "on-link pair, bulk TCP, encap vxlan on", "Gbit/s", on, "encap none", off,
-                     on / off, ">= 0.90", on / off >= 0.90,
-                     "direct route either way: the pair must not pay for the encapsulation", "{:.2f}")
+                     ratio, ">= 0.90", ratio >= 0.90,
+                     "direct route either way; ratio: median of each run's on/off", "{:.2f}")
             v = median(G["vxlan_gbps"])
             self.row("G", "pair across a router, through hgw.vxlan", "Gbit/s", v, "on-link pair", on,
                      v / on, "info", None, "encapsulated in UDP; impossible without encap vxlan", "{:.2f}")
@@ -1057,7 +1060,7 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=50, help="hosts in D's mesh")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions in E")
     ap.add_argument("--steady", type=float, default=10.0, help="E's steady-state sample, seconds")
-    ap.add_argument("--runs-g", type=int, default=3, help="runs of G (each: encap off, encap on)")
+    ap.add_argument("--runs-g", type=int, default=5, help="runs of G (each: encap off, encap on)")
     ap.add_argument("--transfer-s", type=float, default=3.0, help="G's bulk transfer, seconds")
     ap.add_argument("--plen", type=int, default=32, help="prefix length of A/B/C's routes")
     ap.add_argument("--base", default="10.128.0.0", help="first prefix of A/B/C's routes")
