@@ -7,7 +7,7 @@
     router namespace  <prefix>-rt   ra 10.60.6.1 on br0, rb 10.60.7.1 on br1, forwarding on
 
 Each host gets a static route to the other LAN through the router (the
-underlay); hosts in ``far`` are re-addressed to LAN B (10.60.7.(10+i)). Every
+underlay; ``default_route``: a default route through it instead); hosts in ``far`` are re-addressed to LAN B (10.60.7.(10+i)). Every
 host gets a configured node id (10.0.0.(1+i)), so moving a host between the
 LANs (``move``) keeps its identity. The router namespace is added to the lab's
 namespaces, so ``Lab.cleanup()`` removes it. ``config(host, ...)`` builds an
@@ -26,8 +26,9 @@ VXLAN = "hgw.vxlan"
 class TwoLans:
     """Two LANs and a router around ``lab`` (see the module docstring)."""
 
-    def __init__(self, lab, far=(2,)):
+    def __init__(self, lab, far=(2,), default_route=False):
         self.lab = lab
+        self.default_route = default_route
         self.router_ns = f"{lab.prefix}-rt"
         self.where = {h.index: "A" for h in lab.hosts}
         lab.namespaces.append(self.router_ns)
@@ -62,9 +63,14 @@ class TwoLans:
 
     def _underlay_route(self, h, side, add):
         other = "B" if side == "A" else "A"
-        cmds = [f"route {'add' if add else 'del'} {LAN[other][0]}.0/24 via {ROUTER[side][0]} dev eth0"]
-        if self.lab.ipv6:
-            cmds.append(f"route {'add' if add else 'del'} {LAN[other][1]}:/64 via {ROUTER[side][1]} dev eth0")
+        op = "add" if add else "del"
+        cmds = []
+        if h.lan_ip:
+            dst = "default" if self.default_route else f"{LAN[other][0]}.0/24"
+            cmds.append(f"route {op} {dst} via {ROUTER[side][0]} dev eth0")
+        if h.lan_ip6:
+            dst = "default" if self.default_route else f"{LAN[other][1]}:/64"
+            cmds.append(f"route {op} {dst} via {ROUTER[side][1]} dev eth0")
         ip_batch(h.ns, cmds)
 
     def move(self, h, side) -> None:
@@ -113,7 +119,8 @@ class TwoLans:
 
     def proto_route(self, h, prefix) -> str:
         """h's hgw route for prefix (``ip route show proto 77 PREFIX``), '' when none."""
-        return run(["ip", "-n", h.ns, "route", "show", "proto", "77", prefix]).stdout.strip()
+        fam = ["-6"] if ":" in prefix else []
+        return run(["ip", *fam, "-n", h.ns, "route", "show", "proto", "77", prefix]).stdout.strip()
 
     def vxlan_neighbors(self, h) -> set:
         """(address, mac) of each permanent neighbour entry on h's VXLAN device."""

@@ -19,18 +19,20 @@ def expected_mode(t, a, b) -> str:
 
 
 def route_ok(t, a, b) -> bool:
-    """a's kernel route to b's container subnet is the one the mode wants, exactly."""
-    gw = b.lan_ip
-    want = (f"{b.subnet} via {gw} dev eth0 metric 20" if t.same_lan(a, b) else
-            f"{b.subnet} via {gw} dev {VXLAN} metric 20 onlink")
-    return t.proto_route(a, b.subnet) == want
+    """a's kernel route to b's container subnet (of the LAN's family) is the one the mode wants, exactly."""
+    subnet, gw = (b.subnet, b.lan_ip) if b.lan_ip else (b.subnet6, b.lan_ip6)
+    want = (f"{subnet} via {gw} dev eth0 metric 20" if t.same_lan(a, b) else
+            f"{subnet} via {gw} dev {VXLAN} metric 20 onlink")
+    if not b.lan_ip:
+        want += " pref medium"
+    return t.proto_route(a, subnet) == want
 
 
 def entries_ok(t, a) -> bool:
     """a's neighbour and FDB entries on hgw.vxlan are exactly one per host on the other LAN."""
     far = [b for b in t.lab.hosts if b is not a and b.running and not t.same_lan(a, b)]
-    return (t.vxlan_neighbors(a) == {(b.lan_ip, vtep_mac(b)) for b in far} and
-            t.vxlan_fdb(a) == {(vtep_mac(b), b.lan_ip) for b in far})
+    return (t.vxlan_neighbors(a) == {(b.lan_addr, vtep_mac(b)) for b in far} and
+            t.vxlan_fdb(a) == {(vtep_mac(b), b.lan_addr) for b in far})
 
 
 def converged(t) -> bool:
@@ -175,3 +177,29 @@ def test_mesh_network_admission(make_lab):
         p = h1.peers().get(h2.lan_ip)
         return (p is None or p["state"] != "established") and t.proto_route(h1, h2.subnet) == ""
     stays_true(refused, 2.0, msg="h1 refusing h2 (LAN B is not a mesh-network of h1)")
+
+
+def test_ipv6_underlay(make_lab):
+    """An IPv6-only LAN: the device's local address is IPv6, its MTU the LAN's less 70; same modes.
+
+    The hosts reach the other LAN through their default route: the kernel
+    refuses an IPv6 onlink next hop that a more specific route covers.
+    """
+    lab = make_lab(3, ipv6=True, lan_ipv4=False)
+    t = TwoLans(lab, default_route=True)
+    h0, h1, h2 = lab.hosts
+    start(t)
+    wait_until(lambda: converged(t), 10, msg="direct and vxlan routes over IPv6")
+    for a in lab.hosts:
+        for b in lab.hosts:
+            if a is not b:
+                a.wait_container_ping(b.container_ip6)
+    got = t.route_get(h0, h1.container_ip6)
+    assert f"via {h1.lan_ip6} dev eth0" in got and VXLAN not in got, got
+    got = t.route_get(h0, h2.container_ip6)
+    assert f"via {h2.lan_ip6} dev {VXLAN}" in got, got
+    link = h0.ip("-d", "link", "show", VXLAN).stdout
+    assert "mtu 1430" in link and f"local {h0.lan_ip6} dev eth0" in link, link
+    h2.stop()
+    wait_until(lambda: t.proto_route(h0, h2.subnet6) == "" and entries_ok(t, h0) and entries_ok(t, h1), 5)
+    assert t.vxlan_neighbors(h0) == set() and t.vxlan_fdb(h0) == set()
