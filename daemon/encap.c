@@ -48,13 +48,14 @@ on_up(void *arg, struct peer *p)
 
 	if (h == NULL || !our_vtep(d, &vni, &port, mac))
 		return;
-	if (!(h->caps & HGW_CAP_VXLAN)) {
-		log_info("peer %s: no VXLAN endpoint; only on-link routes to it", p->name);
-		return;
-	}
-	if (h->vtep_vni != vni || h->vtep_port != port) {
-		log_warnx("peer %s: VXLAN VNI %u port %u, ours %u port %u; only on-link routes to it",
-		    p->name, h->vtep_vni, h->vtep_port, vni, port);
+	if (!(h->caps & HGW_CAP_VXLAN) || h->vtep_vni != vni || h->vtep_port != port) {
+		if (!(h->caps & HGW_CAP_VXLAN))
+			log_info("peer %s: no VXLAN endpoint; only on-link routes to it", p->name);
+		else
+			log_warnx("peer %s: VXLAN VNI %u port %u, ours %u port %u; only on-link routes to it",
+			    p->name, h->vtep_vni, h->vtep_port, vni, port);
+		if (vxlan_remote_del(d->vxlan, p->node_id))	/* it had one before */
+			fib_reevaluate_all(d->fib);
 		return;
 	}
 	/* Its address (where its session is) is its underlay address. Kept

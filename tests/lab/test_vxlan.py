@@ -203,3 +203,21 @@ def test_ipv6_underlay(make_lab):
     h2.stop()
     wait_until(lambda: t.proto_route(h0, h2.subnet6) == "" and entries_ok(t, h0) and entries_ok(t, h1), 5)
     assert t.vxlan_neighbors(h0) == set() and t.vxlan_fdb(h0) == set()
+
+
+def test_stale_entries_swept(make_lab):
+    """Neighbour and FDB entries on hgw.vxlan that no route holds are removed at the next resync."""
+    lab = make_lab(3)
+    t = TwoLans(lab)
+    h0 = lab.hosts[0]
+    start(t)
+    wait_until(lambda: converged(t), 10, msg="converged")
+    h0.ip("neigh", "add", "10.99.0.1", "lladdr", "02:68:01:02:03:04", "dev", VXLAN, "nud", "permanent")
+    h0.run(["bridge", "fdb", "add", "02:68:01:02:03:04", "dev", VXLAN, "dst", "10.99.0.1"])
+    assert ("10.99.0.1", "02:68:01:02:03:04") in t.vxlan_neighbors(h0)
+    # A LAN link that goes down and up makes hgwd compare everything with the kernel again.
+    h0.ip("link", "set", "eth0", "down")
+    h0.ip("link", "set", "eth0", "up")
+    t._underlay_route(h0, "A", add=True)   # went with the link
+    wait_until(lambda: converged(t), 10, msg="the stray entries swept, ours kept")
+    assert "removed stale neighbour entry 10.99.0.1" in h0.log_text()
