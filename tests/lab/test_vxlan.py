@@ -3,7 +3,11 @@
 Two LANs joined by a router (labvxlan.TwoLans): h0 and h1 on LAN A, h2 on LAN B.
 """
 
+import json
 import time
+from pathlib import Path
+
+import jsonschema
 
 from hgwlab import stays_true, wait_until
 from labvxlan import VXLAN, TwoLans
@@ -39,6 +43,16 @@ def converged(t) -> bool:
     hosts = [h for h in t.lab.hosts if h.running]
     return all(route_ok(t, a, b) for a in hosts for b in hosts if a is not b) and \
         all(entries_ok(t, a) for a in hosts)
+
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "conf" / "schema"
+
+
+def assert_schema(name: str, doc) -> None:
+    """doc (a show command's JSON with encap vxlan on) matches conf/schema/NAME.json."""
+    schema = json.loads((SCHEMA_DIR / f"{name}.json").read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    assert not errors, f"{name}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors)
 
 
 def start(t, **kw):
@@ -78,7 +92,11 @@ def test_direct_on_lan_vxlan_across_the_router(make_lab):
         env = (lab.workdir / f"{h.name}.subnet.env").read_text()
         assert "FLANNEL_MTU=1450\n" in env, env
 
-    # show routes, show peers, show fib.
+    # show routes, show peers, show fib, and their schemas with encapsulation on.
+    for h in lab.hosts:
+        assert_schema("show-routes", h.hgwsh("show routes json"))
+        assert_schema("show-peers", h.hgwsh("show peers json"))
+        assert_schema("show-fib", h.hgwsh("show fib json"))
     r = h0.show_routes()
     assert r[h1.subnet]["encap"] == "direct" and r[h2.subnet]["encap"] == "vxlan"
     assert r[h0.subnet]["encap"] is None
