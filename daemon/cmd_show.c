@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "ctl.h"
+#include "encap.h"
 #include "hgwd.h"
 #include "fib.h"
 #include "hostnet.h"
@@ -17,6 +18,7 @@
 #include "session.h"
 #include "stats.h"
 #include "sync.h"
+#include "vxlan.h"
 
 #define ROUTES_PER_CALL 256
 
@@ -223,6 +225,7 @@ peer_json(const struct peer *p)
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->st.errors));
 	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
 	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
+	json_object_object_add(o, "encap", json_object_new_string(encap_peer_mode(p->d, p)));
 	if (s == NULL && (p->configured || p->learned) && p->retry_at_ms > now)
 		json_object_object_add(o, "connectRetryMs",
 		    json_object_new_int64((int64_t)(p->retry_at_ms - now)));
@@ -265,6 +268,17 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 	    (unsigned long long)p->st.notify_in, (unsigned long long)p->st.notify_out);
 	ctl_printf(c, "  Errors %llu, flaps %llu, last error: %s", (unsigned long long)p->st.errors,
 	    (unsigned long long)p->flaps, p->last_error[0] ? p->last_error : "none");
+	if (p->d->cfg.encap_vxlan) {
+		const struct hgw_hello *h = s ? session_hello(s) : NULL;
+		char mb[24];
+
+		if (h != NULL && (h->caps & HGW_CAP_VXLAN))
+			ctl_printf(c, "  Routes to it: %s; its VXLAN endpoint: MAC %s, VNI %u, port %u",
+			    encap_peer_mode(p->d, p), vxlan_mac_fmt(h->vtep_mac, mb, sizeof(mb)),
+			    h->vtep_vni, h->vtep_port);
+		else
+			ctl_printf(c, "  Routes to it: %s; no VXLAN endpoint", encap_peer_mode(p->d, p));
+	}
 }
 
 int
@@ -311,18 +325,20 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 		free(list);
 		return CTL_OK;
 	}
-	ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6s %6s %6s %8s %8s", "Peer", "Node id",
-	    "State", "Up/Down", "Hold", "Rcvd", "Acc", "MsgIn", "MsgOut");
+	ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6s %6s %6s %8s %8s%s", "Peer", "Node id",
+	    "State", "Up/Down", "Hold", "Rcvd", "Acc", "MsgIn", "MsgOut",
+	    d->cfg.encap_vxlan ? "  Routes" : "");
 	for (i = 0; i < n; i++) {
 		const struct session *s;
 
 		p = list[i];
 		s = peer_session(p);
-		ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6.1f %6llu %6u %8llu %8llu", p->name,
+		ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6.1f %6llu %6u %8llu %8llu%s%s", p->name,
 		    p->node_id ? hgw_nodeid_fmt(p->node_id, nb, sizeof(nb)) : "-", peer_state(p),
 		    fmt_age(now - (s ? session_established_ms(s) : p->down_since_ms), age, sizeof(age)),
 		    s ? session_hold_ms(s) / 1000.0 : 0.0, (unsigned long long)p->pfx_received,
-		    p->pfx_accepted, (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out);
+		    p->pfx_accepted, (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out,
+		    d->cfg.encap_vxlan ? "  " : "", d->cfg.encap_vxlan ? encap_peer_mode(d, p) : "");
 	}
 	ctl_printf(x->c, "Total: %zu peer%s", n, n == 1 ? "" : "s");
 	free(list);
@@ -358,6 +374,8 @@ route_json(struct hgwd *d, const struct rib_entry *e)
 	json_object_object_add(o, "conflict", json_object_new_boolean((e->flags & RIB_E_CONFLICT) != 0));
 	json_object_object_add(o, "kernelGateway", e->fib_nh ?
 	    json_object_new_string(hgw_addr_fmt(&e->fib_nh->addr, buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "encap", e->fib_nh == NULL ? NULL :
+	    json_object_new_string(e->flags & RIB_E_VXLAN ? "vxlan" : "direct"));
 	for (p = e->paths; p != NULL; p = p->next) {
 		json_object *j = json_object_new_object();
 
@@ -396,12 +414,14 @@ route_text(struct ctl_conn *c, struct hgwd *d, const struct rib_entry *e)
 		codes[1] = p == best && st == FIB_ST_INSTALLED ? '>' :
 		    p->peer == NULL ? 'L' : ' ';
 		codes[2] = (e->flags & RIB_E_CONFLICT) ? 'C' : ' ';
-		ctl_printf(c, "%s%-24s %-24s %-15s %-15s %-9s %s%s%s", codes, first ? pb : "",
+		ctl_printf(c, "%s%-24s %-24s %-15s %-15s %-9s %s%s%s%s", codes, first ? pb : "",
 		    hgw_addr_fmt(&p->nh->addr, gb, sizeof(gb)),
 		    hgw_nodeid_fmt(p->origin, ob, sizeof(ob)), p->peer ? p->peer->name : "local",
 		    fmt_age((uint64_t)((now - p->since_ds) & 0x3fffffffu) * 100, age, sizeof(age)),
 		    p == best ? state : "", p == best && reason[0] && st != FIB_ST_LOCAL ? ": " : "",
-		    p == best && st != FIB_ST_LOCAL ? reason : "");
+		    p == best && st != FIB_ST_LOCAL ? reason : "",
+		    p != best || st != FIB_ST_INSTALLED || !d->cfg.encap_vxlan ? "" :
+		    e->flags & RIB_E_VXLAN ? " vxlan" : " direct");
 		first = 0;
 	}
 }
@@ -527,11 +547,14 @@ struct fib_row {
 	struct hgw_prefix pfx;
 	struct hgw_addr gw;
 	uint32_t metric;
+	int vx;			/* through the VXLAN device */
 };
 
 struct fib_dump {
 	struct fib_row *rows;
 	size_t n, cap;
+	const struct kernel *k;	/* NULL: not a kernel dump */
+	int vx_index;
 };
 
 static void
@@ -544,6 +567,8 @@ fib_collect(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw, ui
 	fd->rows[fd->n].pfx = *p;
 	fd->rows[fd->n].gw = *gw;
 	fd->rows[fd->n].metric = metric;
+	fd->rows[fd->n].vx = fd->k != NULL && fd->vx_index != 0 &&
+	    kernel_route_oif(fd->k) == fd->vx_index;
 	fd->n++;
 }
 
@@ -602,11 +627,101 @@ find_missing(void *arg, struct rib_entry *e)
 	fib_collect(&m->missing, &e->pfx, &w->addr, m->d->cfg.kernel_metric);
 }
 
+/* show fib's VXLAN part: the device and the neighbour and FDB entries
+ * hgwd holds on it (one FDB entry per MAC). */
+struct vx_list {
+	json_object *nbrs, *fdb;
+	struct ctl_conn *c;
+	uint8_t (*macs)[6];
+	size_t nmacs, cap;
+};
+
+static void
+vx_entry(void *arg, const struct hgw_addr *gw, const uint8_t mac[6], const struct hgw_addr *dst,
+    uint32_t refs)
+{
+	struct vx_list *l = arg;
+	char gb[HGW_ADDRSTRLEN], db[HGW_ADDRSTRLEN], mb[24];
+	size_t i;
+
+	hgw_addr_fmt(gw, gb, sizeof(gb));
+	hgw_addr_fmt(dst, db, sizeof(db));
+	vxlan_mac_fmt(mac, mb, sizeof(mb));
+	if (l->nbrs != NULL) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "address", json_object_new_string(gb));
+		json_object_object_add(j, "mac", json_object_new_string(mb));
+		json_object_object_add(j, "routes", json_object_new_int64(refs));
+		json_object_array_add(l->nbrs, j);
+	} else
+		ctl_printf(l->c, "  neighbor %-24s lladdr %s (%u route%s)", gb, mb, refs,
+		    refs == 1 ? "" : "s");
+	for (i = 0; i < l->nmacs; i++)
+		if (memcmp(l->macs[i], mac, 6) == 0)
+			return;
+	if (grow_array((void **)&l->macs, &l->cap, l->nmacs + 1, sizeof(*l->macs)) < 0)
+		return;
+	memcpy(l->macs[l->nmacs++], mac, 6);
+	if (l->fdb != NULL) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "mac", json_object_new_string(mb));
+		json_object_object_add(j, "dst", json_object_new_string(db));
+		json_object_array_add(l->fdb, j);
+	} else
+		ctl_printf(l->c, "  fdb      %-24s dst %s", mb, db);
+}
+
+static json_object *
+fib_vxlan_json(struct hgwd *d)
+{
+	const struct vxlan_params *vp;
+	struct vx_list l = { NULL, NULL, NULL, NULL, 0, 0 };
+	json_object *o;
+	char ab[HGW_ADDRSTRLEN], mb[24];
+
+	if (!vxlan_running(d->vxlan))
+		return NULL;
+	vp = vxlan_params(d->vxlan);
+	o = json_object_new_object();
+	l.nbrs = json_object_new_array();
+	l.fdb = json_object_new_array();
+	vxlan_foreach(d->vxlan, vx_entry, &l);
+	free(l.macs);
+	json_object_object_add(o, "device", json_object_new_string(VXLAN_IFNAME));
+	json_object_object_add(o, "vni", json_object_new_int64(vp->vni));
+	json_object_object_add(o, "port", json_object_new_int(vp->port));
+	json_object_object_add(o, "mtu", json_object_new_int64(vxlan_mtu(d->vxlan)));
+	json_object_object_add(o, "local", json_object_new_string(hgw_addr_fmt(&vp->local, ab, sizeof(ab))));
+	json_object_object_add(o, "mac", json_object_new_string(vxlan_mac_fmt(vp->mac, mb, sizeof(mb))));
+	json_object_object_add(o, "neighbors", l.nbrs);
+	json_object_object_add(o, "fdb", l.fdb);
+	return o;
+}
+
+static void
+fib_vxlan_text(struct ctl_conn *c, struct hgwd *d)
+{
+	const struct vxlan_params *vp;
+	struct vx_list l = { NULL, NULL, c, NULL, 0, 0 };
+	char ab[HGW_ADDRSTRLEN], mb[24];
+
+	if (!vxlan_running(d->vxlan))
+		return;
+	vp = vxlan_params(d->vxlan);
+	ctl_printf(c, "VXLAN device %s: VNI %u, port %u, MTU %u, local %s, MAC %s", VXLAN_IFNAME,
+	    vp->vni, vp->port, vxlan_mtu(d->vxlan), hgw_addr_fmt(&vp->local, ab, sizeof(ab)),
+	    vxlan_mac_fmt(vp->mac, mb, sizeof(mb)));
+	vxlan_foreach(d->vxlan, vx_entry, &l);
+	free(l.macs);
+}
+
 int
 cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 {
 	struct hgwd *d = x->d;
-	struct fib_dump fd = { NULL, 0, 0 };
+	struct fib_dump fd = { NULL, 0, 0, d->kernel, vxlan_ifindex(d->vxlan) };
 	struct missing_ctx m;
 	int json = cmd_arg(a, "json") != NULL;
 	json_object *o = NULL, *routes = NULL;
@@ -622,6 +737,7 @@ cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(o, "interface", json_object_new_string(d->cfg.ifname));
 			json_object_object_add(o, "routes", json_object_new_object());
 			json_object_object_add(o, "differences", json_object_new_int(0));
+			json_object_object_add(o, "vxlan", fib_vxlan_json(d));
 			ctl_json(x->c, o);
 		} else
 			ctl_printf(x->c, "Kernel routes are off (kernel off): hgwd writes none");
@@ -679,6 +795,8 @@ cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(j, "ribGateway", missing ? json_object_new_string(gb) :
 			    w ? json_object_new_string(hgw_addr_fmt(&w->addr, wb, sizeof(wb))) : NULL);
 			json_object_object_add(j, "status", json_object_new_string(status));
+			json_object_object_add(j, "encap", missing ? NULL :
+			    json_object_new_string(r->vx ? "vxlan" : "direct"));
 			/* A prefix the kernel holds twice (another metric): the
 			 * second is keyed "PREFIX metric N", so nothing is lost. */
 			if (json_object_object_get_ex(routes, pb, NULL)) {
@@ -689,17 +807,20 @@ cmd_show_fib(struct cmd_ctx *x, const struct cmd_args *a)
 			} else
 				json_object_object_add(routes, pb, j);
 		} else
-			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s", st != FIB_DIFF_OK ? '!' : ' ',
-			    pb, missing ? "-" : gb, r->metric, st == FIB_DIFF_OK ? "" :
-			    missing ? "missing (the RIB wants it)" : status);
+			ctl_printf(x->c, "%c %-24s via %-24s metric %-6u %s%s", st != FIB_DIFF_OK ? '!' : ' ',
+			    pb, missing ? "-" : gb, r->metric, r->vx ? "dev " VXLAN_IFNAME " onlink " : "",
+			    st == FIB_DIFF_OK ? "" : missing ? "missing (the RIB wants it)" : status);
 	}
 	if (json) {
 		json_object_object_add(o, "routes", routes);
 		json_object_object_add(o, "differences", json_object_new_int64((int64_t)diffs));
+		json_object_object_add(o, "vxlan", fib_vxlan_json(d));
 		ctl_json(x->c, o);
-	} else
+	} else {
 		ctl_printf(x->c, "Total: %zu in the kernel, %zu difference%s", fd.n, diffs,
 		    diffs == 1 ? "" : "s");
+		fib_vxlan_text(x->c, d);
+	}
 	free(fd.rows);
 	free(m.missing.rows);
 	return CTL_OK;

@@ -33,6 +33,8 @@ config_init(struct config *c)
 	c->ipmasq = CFG_IPMASQ_DEFAULT;
 	snprintf(c->lease_file, sizeof(c->lease_file), "%s", CFG_DEFAULT_LEASE_FILE);
 	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
+	c->vxlan_vni = CFG_DEFAULT_VXLAN_VNI;
+	c->vxlan_port = CFG_DEFAULT_VXLAN_PORT;
 }
 
 void
@@ -42,6 +44,9 @@ config_free(struct config *c)
 	free(c->neighbors);
 	free(c->clusters);
 	free(c->allows);
+	free(c->meshnets);
+	c->meshnets = NULL;
+	c->nmeshnets = c->meshnets_cap = 0;
 	c->networks = NULL;
 	c->neighbors = NULL;
 	c->clusters = NULL;
@@ -73,6 +78,7 @@ config_copy(struct config *dst, const struct config *src)
 	dst->neighbors = NULL;
 	dst->clusters = NULL;
 	dst->allows = NULL;
+	dst->meshnets = NULL;
 	if (copy_list((void **)&dst->networks, &dst->networks_cap, src->networks,
 	    src->nnetworks, sizeof(*dst->networks)) < 0 ||
 	    copy_list((void **)&dst->neighbors, &dst->neighbors_cap, src->neighbors,
@@ -80,7 +86,9 @@ config_copy(struct config *dst, const struct config *src)
 	    copy_list((void **)&dst->clusters, &dst->clusters_cap, src->clusters,
 	    src->nclusters, sizeof(*dst->clusters)) < 0 ||
 	    copy_list((void **)&dst->allows, &dst->allows_cap, src->allows,
-	    src->nallows, sizeof(*dst->allows)) < 0) {
+	    src->nallows, sizeof(*dst->allows)) < 0 ||
+	    copy_list((void **)&dst->meshnets, &dst->meshnets_cap, src->meshnets,
+	    src->nmeshnets, sizeof(*dst->meshnets)) < 0) {
 		config_free(dst);
 		return -1;
 	}
@@ -283,6 +291,45 @@ st_prefix_list(struct hgw_prefix **list, size_t *n, size_t *cap, int neg, char *
 		return fail(err, errlen, "out of memory");
 	(*list)[(*n)++] = p;
 	return 0;
+}
+
+/* "encap none", "encap vxlan [vni N] [port P]" (options in any order) */
+static int
+st_encap(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
+{
+	unsigned long vni = CFG_DEFAULT_VXLAN_VNI, port = CFG_DEFAULT_VXLAN_PORT;
+	int k;
+
+	if (neg || (n == 2 && strcmp(w[1], "none") == 0)) {
+		if (neg && n != 1)
+			goto usage;
+		c->encap_vxlan = 0;
+		c->vxlan_vni = CFG_DEFAULT_VXLAN_VNI;
+		c->vxlan_port = CFG_DEFAULT_VXLAN_PORT;
+		return 0;
+	}
+	if (n < 2 || strcmp(w[1], "vxlan") != 0)
+		goto usage;
+	for (k = 2; k < n; k += 2) {
+		if (k + 1 >= n)
+			goto usage;
+		if (strcmp(w[k], "vni") == 0) {
+			if (hgw_parse_uint(w[k + 1], 1, 16777215, &vni) < 0)
+				return fail(err, errlen, "encap vxlan: vni '%s' is not 1..16777215",
+				    w[k + 1]);
+		} else if (strcmp(w[k], "port") == 0) {
+			if (hgw_parse_uint(w[k + 1], 1, 65535, &port) < 0)
+				return fail(err, errlen, "encap vxlan: port '%s' is not 1..65535",
+				    w[k + 1]);
+		} else
+			goto usage;
+	}
+	c->encap_vxlan = 1;
+	c->vxlan_vni = (uint32_t)vni;
+	c->vxlan_port = (uint16_t)port;
+	return 0;
+usage:
+	return fail(err, errlen, "usage: encap none | encap vxlan [vni N] [port P]");
 }
 
 /* "cluster-network P [subnet-length N]": accepted prefixes lie inside P;
@@ -669,6 +716,11 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	if (strcmp(w[0], "allow") == 0)
 		return st_prefix_list(&c->allows, &c->nallows, &c->allows_cap, neg, w, n,
 		    err, errlen);
+	if (strcmp(w[0], "mesh-network") == 0)
+		return st_prefix_list(&c->meshnets, &c->nmeshnets, &c->meshnets_cap, neg, w, n,
+		    err, errlen);
+	if (strcmp(w[0], "encap") == 0)
+		return st_encap(c, neg, w, n, err, errlen);
 	if (neg && strcmp(w[0], "max-prefixes") == 0) {
 		c->max_prefixes = 0;
 		return 0;
@@ -875,6 +927,8 @@ config_check(const struct config *c, char *err, size_t errlen)
 		return fail(err, errlen, "ip-masq needs a cluster-network (what is not masqueraded)");
 	if (c->secret_file[0] && c->tls_cert[0])
 		return fail(err, errlen, "use either secret-file or tls, not both");
+	if (c->nmeshnets > 0 && !c->encap_vxlan)
+		return fail(err, errlen, "mesh-network needs encap vxlan (members beyond the LAN are reached through it)");
 	if (c->nclusters > 0) {
 		size_t i, j;
 		char b[HGW_ADDRSTRLEN];

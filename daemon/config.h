@@ -20,6 +20,8 @@
 #define CFG_DEFAULT_LEASE_HOLD_S	86400
 #define CFG_DEFAULT_LEASE_FILE		LOCALSTATEDIR "/lib/hgw/lease"
 #define CFG_DEFAULT_SUBNET_ENV		"/run/flannel/subnet.env"
+#define CFG_DEFAULT_VXLAN_VNI		1
+#define CFG_DEFAULT_VXLAN_PORT		4789
 
 #define CFG_PATH_MAX	1024
 #define CFG_HTTP_MAX		4	/* http listen statements */
@@ -63,6 +65,12 @@ struct config {
 	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */
 	size_t nallows, allows_cap;
 	uint32_t max_prefixes;		/* per peer; 0: no limit */
+	/* encap vxlan [vni N] [port P]: VXLAN to gateways that are not on-link */
+	int encap_vxlan;
+	uint32_t vxlan_vni;
+	uint16_t vxlan_port;
+	struct hgw_prefix *meshnets;	/* mesh-network: members beyond the LAN (with encap vxlan) */
+	size_t nmeshnets, meshnets_cap;
 	/* Leases: "cluster-network P subnet-length N" per family ([0] IPv4, [1] IPv6). */
 	struct hgw_prefix lease_net[2];
 	uint8_t lease_len[2];		/* 0: no leasing in that family */

@@ -132,6 +132,15 @@ config_write(const struct config *c, FILE *f)
 		free(nbrs);
 	}
 	write_prefixes(f, "allow", c->allows, c->nallows);
+	if (c->encap_vxlan) {
+		fprintf(f, " encap vxlan");
+		if (c->vxlan_vni != CFG_DEFAULT_VXLAN_VNI)
+			fprintf(f, " vni %u", c->vxlan_vni);
+		if (c->vxlan_port != CFG_DEFAULT_VXLAN_PORT)
+			fprintf(f, " port %u", c->vxlan_port);
+		fprintf(f, "\n");
+	}
+	write_prefixes(f, "mesh-network", c->meshnets, c->nmeshnets);
 	if (c->max_prefixes)
 		fprintf(f, " max-prefixes %u\n", c->max_prefixes);
 	if (c->secret_file[0])

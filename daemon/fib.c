@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "sync.h"
+#include "vxlan.h"
 
 #define FLUSH_MAX	8192	/* entries per round; the loop runs between rounds */
 #define RETRY_MS	2000
@@ -26,6 +27,7 @@ struct fib {
 	struct rib_entry **batch;
 	struct kernel_op *ops;
 	struct nexthop **wants;
+	uint8_t *vxs;			/* per op: through the VXLAN device */
 	struct kernel_op *stale;	/* resync: routes of ours with another metric */
 	size_t nstale, stale_cap;
 };
@@ -48,6 +50,27 @@ set_fib_nh(struct hgwd *d, struct rib_entry *e, const struct hgw_addr *gw)
 	e->fib_nh = nh;
 }
 
+/* What the kernel holds for e now: gw (NULL: nothing), through the VXLAN
+ * device or not. Drops e's reference on the VXLAN entries it held. */
+static void
+set_fib(struct hgwd *d, struct rib_entry *e, const struct hgw_addr *gw, int vx)
+{
+	if ((e->flags & RIB_E_VXHELD) && e->fib_nh != NULL)
+		vxlan_release(d->vxlan, &e->fib_nh->addr);
+	e->flags &= (uint8_t)~(RIB_E_VXHELD | RIB_E_VXLAN);
+	if (vx && gw != NULL)
+		e->flags |= RIB_E_VXLAN;
+	set_fib_nh(d, e, gw);
+}
+
+static int
+kernel_says_vxlan(const struct hgwd *d)
+{
+	int oif = kernel_route_oif(d->kernel);
+
+	return oif != 0 && oif == vxlan_ifindex(d->vxlan);
+}
+
 void
 fib_on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_addr *gw,
     uint32_t metric)
@@ -68,7 +91,7 @@ fib_on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_ad
 		log_debug(LOG_CAT_KERNEL, "kernel: %s via %s of protocol %u written by someone else",
 		    hgw_prefix_fmt(p, pb, sizeof(pb)), hgw_addr_fmt(gw, gb, sizeof(gb)),
 		    d->cfg.kernel_proto);
-		set_fib_nh(d, e, gw);
+		set_fib(d, e, gw, kernel_says_vxlan(d));
 	} else {
 		if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0)
 			return;		/* the echo of our own delete */
@@ -76,7 +99,7 @@ fib_on_route(void *arg, int add, const struct hgw_prefix *p, const struct hgw_ad
 			log_notice("kernel: route %s via %s was deleted by someone else; restoring it",
 			    hgw_prefix_fmt(p, pb, sizeof(pb)),
 			    hgw_addr_fmt(gw, gb, sizeof(gb)));
-		set_fib_nh(d, e, NULL);
+		set_fib(d, e, NULL, 0);
 	}
 	rib_mark_dirty(&d->rib, e);
 }
@@ -114,9 +137,10 @@ fib_new(struct hgwd *d)
 	f->batch = calloc(FLUSH_MAX, sizeof(*f->batch));
 	f->ops = calloc(FLUSH_MAX, sizeof(*f->ops));
 	f->wants = calloc(FLUSH_MAX, sizeof(*f->wants));
+	f->vxs = calloc(FLUSH_MAX, sizeof(*f->vxs));
 	f->flush_ev = event_new(d->base, -1, 0, flush_cb, f);
 	f->retry_ev = evtimer_new(d->base, retry_cb, f);
-	if (f->batch == NULL || f->ops == NULL || f->wants == NULL ||
+	if (f->batch == NULL || f->ops == NULL || f->wants == NULL || f->vxs == NULL ||
 	    f->flush_ev == NULL || f->retry_ev == NULL) {
 		fib_free(f);
 		return NULL;
@@ -137,6 +161,7 @@ fib_free(struct fib *f)
 	free(f->batch);
 	free(f->ops);
 	free(f->wants);
+	free(f->vxs);
 	free(f->stale);
 	free(f);
 }
@@ -156,15 +181,17 @@ fib_resyncs(const struct fib *f)
 	return f->resyncs;
 }
 
-/* What the kernel should hold for e, or NULL with *err saying why not. */
+/* What the kernel should hold for e, or NULL with *err saying why not; *vx:
+ * through the VXLAN device (a gateway that is not on-link, with encap vxlan). */
 static struct nexthop *
-desired(struct fib *f, struct rib_entry *e, uint8_t *err)
+desired(struct fib *f, struct rib_entry *e, uint8_t *err, int *vx)
 {
 	struct hgwd *d = f->d;
 	struct rib_path *b = rib_best(e);
 	struct nexthop *nh;
 
 	*err = FIB_ERR_NONE;
+	*vx = 0;
 	if (b == NULL || b->peer == NULL || !d->cfg.kernel_on)
 		return NULL;
 	nh = b->nh;
@@ -183,13 +210,17 @@ desired(struct fib *f, struct rib_entry *e, uint8_t *err)
 		*err = FIB_ERR_FAMILY;
 	else
 		*err = nh->verdict;
+	if (*err == FIB_ERR_NOT_ONLINK && vxlan_usable(d->vxlan, b->origin, &nh->addr)) {
+		*err = FIB_ERR_NONE;
+		*vx = 1;
+	}
 	return *err == FIB_ERR_NONE ? nh : NULL;
 }
 
 /* Queues a delete of p via gw in f->stale; cookie is the caller's. */
 static void
 queue_delete(struct fib *f, const struct hgw_prefix *p, const struct hgw_addr *gw,
-    void *cookie)
+    void *cookie, int vx)
 {
 	struct kernel_op *op;
 
@@ -201,6 +232,7 @@ queue_delete(struct fib *f, const struct hgw_prefix *p, const struct hgw_addr *g
 	op->del = 1;
 	op->pfx = *p;
 	op->gw = *gw;
+	op->oif = vx ? vxlan_ifindex(f->d->vxlan) : 0;
 	op->cookie = cookie;
 }
 
@@ -213,14 +245,15 @@ resync_route(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw,
 	struct rib_entry *e;
 
 	if (metric != our_metric(d, p->family)) {
-		queue_delete(f, p, gw, (void *)(uintptr_t)metric);
+		queue_delete(f, p, gw, (void *)(uintptr_t)metric, kernel_says_vxlan(d));
 		return;
 	}
 	if ((e = rib_get(&d->rib, p)) == NULL)
 		return;
 	e->flags |= RIB_E_SEEN;
-	if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0) {
-		set_fib_nh(d, e, gw);
+	if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0 ||
+	    kernel_says_vxlan(d) != !!(e->flags & RIB_E_VXLAN)) {
+		set_fib(d, e, gw, kernel_says_vxlan(d));
 		rib_mark_dirty(&d->rib, e);
 	}
 }
@@ -231,7 +264,7 @@ resync_unseen(void *arg, struct rib_entry *e)
 	struct fib *f = arg;
 
 	if (!(e->flags & RIB_E_SEEN) && e->fib_nh != NULL) {
-		set_fib_nh(f->d, e, NULL);
+		set_fib(f->d, e, NULL, 0);
 		rib_mark_dirty(&f->d->rib, e);
 	}
 	e->flags &= ~RIB_E_SEEN;
@@ -273,6 +306,8 @@ resync(struct fib *f)
 		kernel_set_params(d->kernel, &tmp);
 	}
 	f->nstale = 0;
+	if (f->sync_done)
+		vxlan_sweep(d->vxlan);	/* neighbour and FDB entries no route holds */
 }
 
 static void
@@ -293,23 +328,39 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		struct rib_entry *e = f->batch[i];
 		struct nexthop *want;
 		uint8_t err;
+		int vx;
 
-		want = desired(f, e, &err);
+		want = desired(f, e, &err, &vx);
 		e->fib_err = err;
-		if (want == e->fib_nh) {
+		if (want == e->fib_nh && vx == !!(e->flags & RIB_E_VXLAN) &&
+		    (!vx || (e->flags & RIB_E_VXHELD))) {
 			rib_release(&d->rib, e);
 			continue;
 		}
 		if (want == NULL && e->paths == NULL && !f->sync_done &&
 		    !(e->flags & RIB_E_OURS))
 			continue;	/* left from before the start: kept until the sync is over */
+		/* The neighbour and FDB entries go in before the route. */
+		if (vx && vxlan_hold(d->vxlan, rib_best(e)->origin, &want->addr) < 0) {
+			e->fib_err = (uint8_t)(errno > 0 && errno < FIB_ERR_FAMILY ? errno : EIO);
+			rib_release(&d->rib, e);
+			if (nfail++ == 0) {
+				first_err = e->fib_err;
+				first_pfx = e->pfx;
+			}
+			continue;
+		}
 		e->flags |= RIB_E_PENDING;
 		memset(&f->ops[nops], 0, sizeof(f->ops[nops]));
 		f->ops[nops].del = want == NULL;
 		f->ops[nops].pfx = e->pfx;
 		f->ops[nops].gw = want != NULL ? want->addr : e->fib_nh->addr;
+		if (want != NULL ? vx : (e->flags & RIB_E_VXLAN) != 0)
+			f->ops[nops].oif = vxlan_ifindex(d->vxlan);
+		f->ops[nops].onlink = (uint8_t)vx;
 		f->ops[nops].cookie = e;
 		f->wants[nops] = want;
+		f->vxs[nops] = (uint8_t)vx;
 		nops++;
 	}
 	if (nops > 0)
@@ -320,7 +371,10 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 
 		e->flags &= ~RIB_E_PENDING;
 		if (op->err == 0 || (op->del && (op->err == ESRCH || op->err == ENOENT))) {
-			set_fib_nh(d, e, op->del ? NULL : &op->gw);
+			/* The old route's VXLAN entries go after it. */
+			set_fib(d, e, op->del ? NULL : &op->gw, f->vxs[i]);
+			if (f->vxs[i])
+				e->flags |= RIB_E_VXHELD;
 			if (!op->del) {
 				e->fib_err = FIB_ERR_NONE;
 				e->flags |= RIB_E_OURS;
@@ -329,6 +383,8 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 				log_debug(LOG_CAT_KERNEL, "kernel: %s %s", op->del ? "deleted" : "installed",
 				    hgw_prefix_fmt(&e->pfx, pb, sizeof(pb)));
 		} else {
+			if (f->vxs[i])
+				vxlan_release(d->vxlan, &op->gw);
 			e->fib_err = op->err > 252 ? EIO : (uint8_t)op->err;
 			if (nfail++ == 0) {
 				first_err = op->err;
@@ -396,7 +452,7 @@ collect_installed(void *arg, struct rib_entry *e)
 	struct fib *f = arg;
 
 	if (e->fib_nh != NULL)
-		queue_delete(f, &e->pfx, &e->fib_nh->addr, e);
+		queue_delete(f, &e->pfx, &e->fib_nh->addr, e, (e->flags & RIB_E_VXLAN) != 0);
 }
 
 /* Deletes every route the kernel holds for us, with the current parameters. */
@@ -415,7 +471,7 @@ remove_all(struct fib *f)
 	for (i = 0; i < n; i++) {
 		struct rib_entry *e = f->stale[i].cookie;
 
-		set_fib_nh(d, e, NULL);
+		set_fib(d, e, NULL, 0);
 		rib_mark_dirty(&d->rib, e);
 	}
 	f->nstale = 0;

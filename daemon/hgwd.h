@@ -26,6 +26,7 @@ struct listen_state;
 struct origin;
 struct sync;
 struct fib;
+struct vxlan;
 struct notify;
 struct http;
 
@@ -44,6 +45,7 @@ struct hgwd {
 	struct rib rib;
 	struct kernel *kernel;
 	struct fib *fib;
+	struct vxlan *vxlan;		/* encap vxlan: the device and its entries */
 	struct sync *sync;		/* the initial-sync barrier */
 	struct origin *origin;		/* our own routes */
 

@@ -46,6 +46,8 @@ struct kernel_op {
 	int err;		/* result: 0 or an errno */
 	struct hgw_prefix pfx;
 	struct hgw_addr gw;	/* family 0: no gateway (delete only) */
+	int oif;		/* 0: the LAN interface */
+	uint8_t onlink;		/* the gateway is on-link on oif without a subnet */
 	void *cookie;
 };
 
@@ -85,6 +87,9 @@ int kernel_dump(struct kernel *k, void (*fn)(void *arg, const struct hgw_prefix 
     const struct hgw_addr *gw, uint32_t metric), void *arg);
 /* Reads and dispatches pending events now (the event loop does it too). */
 void kernel_poll(struct kernel *k);
+/* The output interface of the route a kernel_dump or route callback is
+ * reporting right now (0: none given). */
+int kernel_route_oif(const struct kernel *k);
 
 /* Counters for show commands. */
 struct kernel_stats {

@@ -50,6 +50,7 @@ struct kernel {
 	struct hgw_prefix subnets[KERNEL_MAX_SUBNETS];
 	int nsubnets;
 	uint32_t seq;
+	int route_oif;			/* of the route being reported (kernel_route_oif) */
 	uint8_t *sbuf, *rbuf;
 	struct kernel_stats stats;
 };
@@ -378,7 +379,7 @@ encode_route(struct kernel *k, uint8_t *buf, const struct kernel_op *op, uint32_
 	struct rtmsg *rtm;
 	size_t off = NLMSG_LENGTH(sizeof(*rtm));
 	int alen = hgw_family_len(op->pfx.family);
-	uint32_t oif = (uint32_t)k->ifindex;
+	uint32_t oif = (uint32_t)(op->oif ? op->oif : k->ifindex);
 
 	memset(buf, 0, off);
 	h->nlmsg_type = op->del ? RTM_DELROUTE : RTM_NEWROUTE;
@@ -392,6 +393,8 @@ encode_route(struct kernel *k, uint8_t *buf, const struct kernel_op *op, uint32_
 	rtm->rtm_protocol = k->p.proto;
 	rtm->rtm_scope = op->del ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = op->del ? RTN_UNSPEC : RTN_UNICAST;
+	if (op->onlink && !op->del)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
 	put_attr(buf, &off, RTA_TABLE, &k->p.table, 4);
 	put_attr(buf, &off, RTA_DST, op->pfx.bytes, alen);
 	if (op->gw.family == op->pfx.family)
@@ -477,7 +480,7 @@ kernel_apply(struct kernel *k, struct kernel_op *ops, size_t n)
 struct parsed_route {
 	struct hgw_prefix pfx;
 	struct hgw_addr gw;
-	uint32_t table, metric;
+	uint32_t table, metric, oif;
 	uint8_t proto;
 };
 
@@ -510,6 +513,10 @@ parse_route(const struct nlmsghdr *h, struct parsed_route *r)
 		case RTA_PRIORITY:
 			if (plen == 4)
 				memcpy(&r->metric, RTA_DATA(rta), 4);
+			break;
+		case RTA_OIF:
+			if (plen == 4)
+				memcpy(&r->oif, RTA_DATA(rta), 4);
 			break;
 		case RTA_DST:
 			if (plen == (size_t)alen)
@@ -583,12 +590,21 @@ kernel_dump(struct kernel *k, void (*fn)(void *arg, const struct hgw_prefix *p,
 					return -1;
 				}
 				if (h->nlmsg_type == RTM_NEWROUTE &&
-				    parse_route(h, &r) == 0 && ours(k, &r))
+				    parse_route(h, &r) == 0 && ours(k, &r)) {
+					k->route_oif = (int)r.oif;
 					fn(arg, &r.pfx, &r.gw, r.metric);
+					k->route_oif = 0;
+				}
 			}
 		}
 	}
 	return 0;
+}
+
+int
+kernel_route_oif(const struct kernel *k)
+{
+	return k->route_oif;
 }
 
 static int
@@ -619,9 +635,12 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 	switch (h->nlmsg_type) {
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
-		if (parse_route(h, &r) == 0 && ours(k, &r) && k->cb.route)
+		if (parse_route(h, &r) == 0 && ours(k, &r) && k->cb.route) {
+			k->route_oif = (int)r.oif;
 			k->cb.route(k->cb.arg, h->nlmsg_type == RTM_NEWROUTE, &r.pfx,
 			    &r.gw, r.metric);
+			k->route_oif = 0;
+		}
 		break;
 	case RTM_NEWLINK:
 	case RTM_DELLINK:

@@ -9,6 +9,7 @@ daemon_hgwd_SOURCES = \
 	daemon/sync.c daemon/sync.h \
 	daemon/fib.c daemon/fib.h \
 	daemon/kernel.h daemon/kernel_nl.c \
+	daemon/vxlan.c daemon/vxlan.h daemon/encap.c daemon/encap.h \
 	daemon/lan.c daemon/lan.h \
 	daemon/session.c daemon/session.h \
 	daemon/peer.c daemon/peer.h \

@@ -20,6 +20,7 @@
 #include "hgwd.h"
 #include "http.h"
 #include "identity.h"
+#include "encap.h"
 #include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
@@ -64,6 +65,7 @@ on_kernel_link(void *arg, int resync)
 
 	fib_on_link(d->fib, resync);
 	identity_link_changed(d);
+	encap_update(d);	/* the VXLAN device follows the LAN address and MTU */
 }
 
 static void
@@ -365,7 +367,8 @@ main(int argc, char **argv)
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
 	/* The fib subscribes to the end of the sync first: its sweep runs
 	 * before the leases claim. */
-	if (fib_start(d.fib) < 0 || members_init(&d) < 0 || leases_init(&d) < 0)
+	if (fib_start(d.fib) < 0 || members_init(&d) < 0 || leases_init(&d) < 0 ||
+	    encap_init(&d) < 0)
 		fatalx("out of memory");
 	/* Host networking subscribes last: it installs its rules once the
 	 * leases are claimed, and follows our subnets from then on. */
@@ -385,6 +388,7 @@ main(int argc, char **argv)
 	d.stopping = 1;
 	peers_shutdown(&d);
 	fib_shutdown(d.fib);
+	encap_stop(&d, 0);	/* a shutdown: the VXLAN device goes (graceful restart: keep 1) */
 	hostnet_stop(d.hostnet, 0);	/* a shutdown: no masquerade or accept rules left */
 	if (d.nclosing > 0) {
 		struct timeval tv = { 1, 0 };
@@ -404,6 +408,7 @@ main(int argc, char **argv)
 	origin_free(&d);
 	hostnet_free(d.hostnet);
 	fib_free(d.fib);
+	encap_free(&d);
 	sync_free(d.sync);
 	tls_free(d.tls);
 	kernel_close(d.kernel);

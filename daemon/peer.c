@@ -141,6 +141,9 @@ peer_on_lan(struct hgwd *d, const struct hgw_addr *a)
 	for (i = 0; i < d->cfg.nallows; i++)
 		if (hgw_prefix_contains_addr(&d->cfg.allows[i], a))
 			return 1;
+	for (i = 0; d->cfg.encap_vxlan && i < d->cfg.nmeshnets; i++)	/* beyond routers */
+		if (hgw_prefix_contains_addr(&d->cfg.meshnets[i], a))
+			return 1;
 	return kernel_lan_contains(d->kernel, a);
 }
 
@@ -425,6 +428,7 @@ make_hello(void *owner, struct session *s, struct hgw_hello *h)
 {
 	struct peer *p = owner;
 	struct hgwd *d = p->d;
+	const struct peer_listener *l;
 
 	h->node_id = d->node_id;
 	h->hold_ms = d->cfg.hold_ms;
@@ -436,6 +440,9 @@ make_hello(void *owner, struct session *s, struct hgw_hello *h)
 	if (d->addr6.family)
 		h->addrs[h->naddrs++] = d->addr6;
 	snprintf(h->hostname, sizeof(h->hostname), "%s", d->cfg.hostname);
+	FOREACH_LISTENER(d, l)
+		if (l->hello)
+			l->hello(l->arg, h);
 }
 
 static int

@@ -41,6 +41,8 @@ struct peer_listener {
 	void (*eor)(void *arg, struct peer *p);		/* its first END-OF-RIB */
 	/* A validated frame of msg_type from p. */
 	void (*frame)(void *arg, struct peer *p, const uint8_t *body, size_t len);
+	/* Our HELLO is being built: add capabilities and their extensions. */
+	void (*hello)(void *arg, struct hgw_hello *h);
 	void *arg;
 };
 
@@ -99,7 +101,8 @@ void peer_foreach_up(struct hgwd *d, void (*fn)(void *arg, struct peer *p), void
 enum hgw_state peer_fsm_state(const struct peer *p);	/* its most advanced session */
 const struct session *peer_session(const struct peer *p);	/* established, or NULL */
 uint32_t peer_giveup_ms(const struct hgwd *d);	/* how long a silent member is dialled */
-/* Is a on the LAN interface's subnets or in the allow list? */
+/* Is a on the LAN interface's subnets, in the allow list, or (encap vxlan) in a
+ * mesh-network? */
 int peer_on_lan(struct hgwd *d, const struct hgw_addr *a);
 
 /* Output on the established session. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "encap.h"
 #include "fib.h"
 #include "hgwd.h"
 #include "http.h"
@@ -118,6 +119,7 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 		kernel_set_params(d->kernel, &np);
 		fib_params_changed(d->fib, &op);
 	}
+	encap_update(d);
 	peers_reconfigure(d);
 	leases_reconfigure(d);
 	members_reconfigure(d);

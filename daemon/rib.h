@@ -46,6 +46,8 @@ struct rib_path {
 #define RIB_E_PENDING	0x04u	/* in a kernel batch right now */
 #define RIB_E_SEEN	0x08u	/* fib.c's resync: the kernel dump had it */
 #define RIB_E_OURS	0x10u	/* installed by this run (not left from before the start) */
+#define RIB_E_VXLAN	0x20u	/* the kernel route goes through the VXLAN device */
+#define RIB_E_VXHELD	0x40u	/* ... and holds its gateway's neighbour and FDB entries */
 
 /* fib_err: why the best path is not in the kernel. */
 #define FIB_ERR_NONE		0

@@ -13,6 +13,7 @@
 
 #include "hgwd.h"
 #include "kernel.h"
+#include "vxlan.h"
 #include "lease.h"
 #include "log.h"
 
@@ -189,7 +190,9 @@ subnetenv_update(struct hgwd *d)
 		return;
 	memset(&e, 0, sizeof(e));
 	e.path = d->cfg.subnet_env;
-	e.mtu = kernel_if_mtu(d->kernel);
+	/* With encap vxlan every pod gets the device's MTU, on-link pairs too
+	 * (a pod cannot know which path its peer is on), as flannel does. */
+	e.mtu = vxlan_running(d->vxlan) ? vxlan_mtu(d->vxlan) : kernel_if_mtu(d->kernel);
 	e.ipmasq = config_ipmasq(&d->cfg);
 	n = leases_own(d, own, 2);
 	for (k = 0; k < n; k++) {

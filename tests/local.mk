@@ -120,3 +120,9 @@ EXTRA_DIST += tests/lsan.supp
 EXTRA_DIST += tests/conf/19.conf tests/conf/19.ok tests/conf/20.conf tests/conf/20.ok \
 	tests/conf/21.conf tests/conf/21.ok tests/conf/22.conf tests/conf/22.ok \
 	tests/conf/23.conf tests/conf/23.ok tests/lab/test_service.py
+# Issue 14 (encap vxlan): golden configs of encap and mesh-network, the two-LAN lab and its test.
+GOLDEN_CONFS += tests/conf/50.conf tests/conf/50.ok tests/conf/51.conf tests/conf/51.ok \
+	tests/conf/52.conf tests/conf/52.ok tests/conf/53.conf tests/conf/53.ok \
+	tests/conf/54.conf tests/conf/54.ok tests/conf/55.conf tests/conf/55.ok \
+	tests/conf/56.conf tests/conf/56.ok
+EXTRA_DIST += tests/lab/labvxlan.py tests/lab/test_vxlan.py

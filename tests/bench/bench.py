@@ -21,6 +21,9 @@ its reference, and prints one table (also written as JSON and Markdown).
      announcing one /24: time to all installed; steady-state CPU and RSS.
   F  memory: hgwd's RSS with 1M routes minus at idle, per route; BIRD's
      ``show memory`` routing-table figure per route for the same routes.
+  G  encap vxlan: a timed bulk TCP transfer between the containers of an
+     on-link pair with encapsulation off and on (it must not be slowed), and
+     across a router through hgw.vxlan (tests/bench/bench_encap.py).
 
 Safety: every daemon and every packet lives in network namespaces this run
 creates (named hgwb-<pid>-<tag>-<role>); nothing touches the root namespace's
@@ -865,6 +868,13 @@ class Bench:
         w.close()
         self.results["E"] = s
 
+    # ---------------------------------------------------------------- G
+    def part_g(self) -> None:
+        from bench_encap import part_g
+        a = self.args
+        log(f"G: encap vxlan throughput, {a.runs_g} runs of {a.transfer_s:g} s transfers")
+        self.results["G"] = part_g(self.builddir, a.runs_g, a.transfer_s, log)
+
     # ---------------------------------------------------------------- table
     def row(self, part, figure, unit, value, ref_name=None, ref=None, ratio=None,
             target=None, ok=None, note="", fmt="{:.3f}") -> None:
@@ -874,7 +884,7 @@ class Bench:
 
     def build_table(self) -> None:
         R, a = self.results, self.args
-        A, B, C, D, E = (R.get(x) for x in "ABCDE")
+        A, B, C, D, E, G = (R.get(x) for x in "ABCDEG")
         raw_in = median(A["raw_insert_rate"]) if A else None
         raw_out = median(A["raw_delete_rate"]) if A else None
         n = a.n_fib
@@ -967,6 +977,18 @@ class Bench:
             self.row("E", "steady-state RSS", "MB", v, "target", 32.0, v / 32.0, "< 32 MB", v < 32.0,
                      "", "{:.1f}")
 
+        if G:
+            off, on = median(G["direct_off_gbps"]), median(G["direct_on_gbps"])
+            # The median of each run's ratio (off and on measured back to back)
+            # is less sensitive to the machine's load drifting than two medians.
+            ratio = median([b / a for a, b in zip(G["direct_off_gbps"], G["direct_on_gbps"])])
+            self.row("G", "on-link pair, bulk TCP, encap vxlan on", "Gbit/s", on, "encap none", off,
+                     ratio, ">= 0.90", ratio >= 0.90,
+                     "direct route either way; ratio: median of each run's on/off", "{:.2f}")
+            v = median(G["vxlan_gbps"])
+            self.row("G", "pair across a router, through hgw.vxlan", "Gbit/s", v, "on-link pair", on,
+                     v / on, "info", None, "encapsulated in UDP; impossible without encap vxlan", "{:.2f}")
+
     def render(self) -> tuple[str, str]:
         def f(v, fmt):
             if v is None:
@@ -1033,7 +1055,7 @@ def ensure_bird() -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--builddir", default=".", help="build directory (daemon/hgwd, tests/bench/...)")
-    ap.add_argument("--only", default="A,B,C,D,E", help="parts to run, e.g. A,B (F comes with C)")
+    ap.add_argument("--only", default="A,B,C,D,E,G", help="parts to run, e.g. A,B (F comes with C)")
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--runs", type=int, default=5, help="runs of A, B, C (median)")
     ap.add_argument("--runs-d", type=int, default=3, help="runs of D")
@@ -1043,6 +1065,8 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=50, help="hosts in D's mesh")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions in E")
     ap.add_argument("--steady", type=float, default=10.0, help="E's steady-state sample, seconds")
+    ap.add_argument("--runs-g", type=int, default=5, help="runs of G (each: encap off, encap on)")
+    ap.add_argument("--transfer-s", type=float, default=3.0, help="G's bulk transfer, seconds")
     ap.add_argument("--plen", type=int, default=32, help="prefix length of A/B/C's routes")
     ap.add_argument("--base", default="10.128.0.0", help="first prefix of A/B/C's routes")
     ap.add_argument("--batch", type=int, default=512, help="nlwriter requests per sendmsg")
@@ -1058,7 +1082,8 @@ def main() -> int:
     global IPV6
     IPV6 = args.ipv6
     if args.quick:
-        args.runs = args.runs_d = args.runs_e = 1
+        args.runs = args.runs_d = args.runs_e = args.runs_g = 1
+        args.transfer_s = 1.0
         args.n_fib, args.n_rib, args.hosts, args.sessions, args.steady = 10000, 100000, 10, 100, 3.0
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces, netlink writes)", file=sys.stderr)
@@ -1081,7 +1106,7 @@ def main() -> int:
     status = 0
     machine = b.machine()
     try:
-        for p in "ABCDE":
+        for p in "ABCDEG":
             if p in parts:
                 try:
                     getattr(b, f"part_{p.lower()}")()
@@ -1106,7 +1131,8 @@ def main() -> int:
            f"{machine['bird'].splitlines()[0] if machine['bird'] else 'no BIRD'}, commit {machine['commit']}; "
            f"load average {' '.join(machine['loadavg'])} at start; {elapsed:.0f} s\n"
            f"A/B: {args.n_fib} /{args.plen} routes, C/F: {args.n_rib}, D: {args.hosts} hosts, "
-           f"E: {args.sessions} sessions; medians of {args.runs} (A-C), {args.runs_d} (D), {args.runs_e} (E) runs\n")
+           f"E: {args.sessions} sessions; medians of {args.runs} (A-C), {args.runs_d} (D), {args.runs_e} (E), "
+           f"{args.runs_g} (G) runs\n")
     print()
     print(hdr)
     print(text)

@@ -412,8 +412,10 @@ test_complete(void **state)
 		{ C, "r", "router" },
 		{ R, "timers ", "giveup keepalive startup" },
 		{ R, "timers g", "giveup" },
-		{ R, "no ", "address allow cluster-network discovery ip-forward ip-masq max-prefixes "
-		    "neighbor network node-id secret-file timers tls" },
+		{ R, "no ", "address allow cluster-network discovery encap ip-forward ip-masq max-prefixes "
+		    "mesh-network neighbor network node-id secret-file timers tls" },
+		{ R, "encap ", "none vxlan" },
+		{ R, "encap vxlan ", "port vni" },
 		{ R, "kernel ", "metric off on protocol table" },
 		{ V, "show version ", "json" },
 		{ V, "debug ", "all kernel peer rib" },

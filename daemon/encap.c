@@ -1,0 +1,190 @@
+/* encap.c: encap vxlan: the VXLAN device follows the configuration and the
+ * LAN interface; our VTEP goes into the HELLO (a peer listener's hook); each
+ * peer's VTEP (VNI, port, MAC from its HELLO, its address as the underlay)
+ * is recorded for fib.c, which asks vxlan.h per route. */
+#include "encap.h"
+
+#include <string.h>
+
+#include "fib.h"
+#include "hgwd.h"
+#include "kernel.h"
+#include "log.h"
+#include "peer.h"
+#include "session.h"
+#include "vxlan.h"
+
+/* Our VTEP as the HELLO carries it; 0 when encapsulation is off. */
+static int
+our_vtep(const struct hgwd *d, uint32_t *vni, uint16_t *port, uint8_t mac[6])
+{
+	if (!d->cfg.encap_vxlan || !vxlan_running(d->vxlan))
+		return 0;
+	*vni = vxlan_params(d->vxlan)->vni;
+	*port = vxlan_params(d->vxlan)->port;
+	memcpy(mac, vxlan_params(d->vxlan)->mac, 6);
+	return 1;
+}
+
+static void
+on_hello(void *arg, struct hgw_hello *h)
+{
+	struct hgwd *d = arg;
+
+	if (our_vtep(d, &h->vtep_vni, &h->vtep_port, h->vtep_mac))
+		h->caps |= HGW_CAP_VXLAN;
+}
+
+static void
+on_up(void *arg, struct peer *p)
+{
+	struct hgwd *d = arg;
+	const struct session *s = peer_session(p);
+	const struct hgw_hello *h = s ? session_hello(s) : NULL;
+	uint32_t vni;
+	uint16_t port;
+	uint8_t mac[6];
+	char mb[24];
+
+	if (h == NULL || !our_vtep(d, &vni, &port, mac))
+		return;
+	if (!(h->caps & HGW_CAP_VXLAN) || h->vtep_vni != vni || h->vtep_port != port) {
+		if (!(h->caps & HGW_CAP_VXLAN))
+			log_info("peer %s: no VXLAN endpoint; only on-link routes to it", p->name);
+		else
+			log_warnx("peer %s: VXLAN VNI %u port %u, ours %u port %u; only on-link routes to it",
+			    p->name, h->vtep_vni, h->vtep_port, vni, port);
+		if (vxlan_remote_del(d->vxlan, p->node_id))	/* it had one before */
+			fib_reevaluate_all(d->fib);
+		return;
+	}
+	/* Its address (where its session is) is its underlay address. Kept
+	 * after it goes down: its routes may outlive the session (graceful
+	 * restart), and a new HELLO replaces it. */
+	switch (vxlan_remote_set(d->vxlan, p->node_id, h->vtep_mac, &p->addr)) {
+	case 1:
+		log_info("peer %s: VXLAN endpoint %s at %s", p->name,
+		    vxlan_mac_fmt(h->vtep_mac, mb, sizeof(mb)), p->name);
+		fib_reevaluate_all(d->fib);
+		break;
+	case -1:
+		log_warnx("peer %s: out of memory for its VXLAN endpoint", p->name);
+		break;
+	}
+}
+
+static void update(struct hgwd *d, int reset);
+
+int
+encap_init(struct hgwd *d)
+{
+	struct peer_listener l = {
+		.name = "encap",
+		.up = on_up,
+		.hello = on_hello,
+		.arg = d,
+	};
+
+	if ((d->vxlan = vxlan_new()) == NULL)
+		return -1;
+	if (peer_subscribe(d, &l) < 0) {
+		vxlan_free(d->vxlan);
+		d->vxlan = NULL;
+		return -1;
+	}
+	update(d, 0);		/* before any session: nothing to reset */
+	return 0;
+}
+
+void
+encap_update(struct hgwd *d)
+{
+	update(d, 1);
+}
+
+static void
+update(struct hgwd *d, int reset)
+{
+	struct vxlan_params np;
+	uint32_t ovni = 0, nvni = 0;
+	uint16_t oport = 0, nport = 0;
+	uint8_t omac[6] = { 0 }, nmac[6] = { 0 };
+	int was = our_vtep(d, &ovni, &oport, omac), was_index = vxlan_ifindex(d->vxlan);
+	char err[64];
+
+	if (d->vxlan == NULL)
+		return;
+	if (!d->cfg.encap_vxlan) {
+		if (vxlan_running(d->vxlan)) {
+			vxlan_stop(d->vxlan, 0);
+			fib_reevaluate_all(d->fib);
+		}
+	} else {
+		memset(&np, 0, sizeof(np));
+		np.lan_ifindex = kernel_ifindex(d->kernel);
+		np.lan_mtu = kernel_if_mtu(d->kernel);
+		if (kernel_if_addr(d->kernel, AF_INET, &np.local) < 0)
+			kernel_if_addr(d->kernel, AF_INET6, &np.local);
+		np.vni = d->cfg.vxlan_vni;
+		np.port = d->cfg.vxlan_port;
+		vxlan_mac_for(d->node_id, np.mac);
+		if (np.lan_ifindex == 0 || np.local.family == 0) {
+			if (vxlan_running(d->vxlan)) {
+				vxlan_stop(d->vxlan, 0);
+				fib_reevaluate_all(d->fib);
+			}
+		} else if (vxlan_start(d->vxlan, &np) < 0 || vxlan_ifindex(d->vxlan) != was_index) {
+			fib_reevaluate_all(d->fib);
+		}
+	}
+	/* The peers learn our VTEP from our HELLO: a change needs new sessions. */
+	if (reset && (our_vtep(d, &nvni, &nport, nmac) != was || nvni != ovni ||
+	    nport != oport || memcmp(nmac, omac, 6) != 0)) {
+		log_info("our VXLAN endpoint %s: resetting the sessions",
+		    !was ? "is up" : vxlan_running(d->vxlan) ? "changed" : "went");
+		peers_reset(d, NULL, err, sizeof(err));
+	}
+}
+
+struct mode_count {
+	const struct peer *p;
+	unsigned direct, vxlan;
+};
+
+static void
+count_mode(void *arg, struct rib_entry *e)
+{
+	struct mode_count *m = arg;
+	const struct rib_path *b = rib_best(e);
+
+	if (b == NULL || b->peer != m->p || e->fib_nh == NULL || e->fib_nh != b->nh)
+		return;
+	if (e->flags & RIB_E_VXLAN)
+		m->vxlan++;
+	else
+		m->direct++;
+}
+
+const char *
+encap_peer_mode(struct hgwd *d, const struct peer *p)
+{
+	struct mode_count m = { p, 0, 0 };
+
+	rib_foreach(&d->rib, count_mode, &m);
+	if (m.direct && m.vxlan)
+		return "mixed";
+	return m.vxlan ? "vxlan" : m.direct ? "direct" : "none";
+}
+
+void
+encap_stop(struct hgwd *d, int keep)
+{
+	vxlan_stop(d->vxlan, keep);
+}
+
+void
+encap_free(struct hgwd *d)
+{
+	vxlan_free(d->vxlan);
+	d->vxlan = NULL;
+}
