@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fake_kernel.h"
+#include "vxlan.h"
 
 #define FAKE_MAX_NETS	8
 
@@ -265,4 +266,53 @@ void
 fake_kernel_fail_dumps(struct kernel *k, unsigned n)
 {
 	k->dump_fail_left = n;
+}
+
+/* The fake kernel reports no output interface: every route is the LAN's. */
+int
+kernel_route_oif(const struct kernel *k)
+{
+	(void)k;
+	return 0;
+}
+
+/* No VXLAN device in these tests (encap none): fib.c asks and is told no. */
+int
+vxlan_ifindex(const struct vxlan *v)
+{
+	(void)v;
+	return 0;
+}
+
+int
+vxlan_usable(const struct vxlan *v, uint32_t node, const struct hgw_addr *gw)
+{
+	(void)v;
+	(void)node;
+	(void)gw;
+	return 0;
+}
+
+int
+vxlan_hold(struct vxlan *v, uint32_t node, const struct hgw_addr *gw)
+{
+	(void)v;
+	(void)node;
+	(void)gw;
+	errno = ENODEV;
+	return -1;
+}
+
+void
+vxlan_release(struct vxlan *v, const struct hgw_addr *gw)
+{
+	(void)v;
+	(void)gw;
+	fail_msg("vxlan_release without a VXLAN device");
+}
+
+void
+vxlan_sweep(struct vxlan *v)
+{
+	(void)v;
 }
