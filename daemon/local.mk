@@ -11,7 +11,8 @@ daemon_hgwd_SOURCES = \
 	daemon/kernel.h daemon/kernel_nl.c \
 	daemon/lan.c daemon/lan.h \
 	daemon/session.c daemon/session.h \
-	daemon/peer.c daemon/peer.h \
+	daemon/peer.c daemon/peer_out.c daemon/peer.h \
+	daemon/gr.c daemon/gr.h \
 	daemon/listen.c daemon/listen.h \
 	daemon/origin.c daemon/origin.h \
 	daemon/identity.c daemon/identity.h \
