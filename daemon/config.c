@@ -23,6 +23,8 @@ config_init(struct config *c)
 	c->hold_ms = CFG_DEFAULT_HOLD_MS;
 	c->startup_ms = CFG_DEFAULT_STARTUP_MS;
 	c->giveup_ms = CFG_DEFAULT_GIVEUP_MS;
+	c->gr_on = 1;
+	c->gr_restart_s = CFG_DEFAULT_GR_RESTART_S;
 	c->kernel_on = 1;
 	c->kernel_proto = CFG_DEFAULT_PROTO;
 	c->kernel_table = CFG_DEFAULT_TABLE;
@@ -682,6 +684,11 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		c->ip_forward = 0;
 		return 0;
 	}
+	if (neg && strcmp(w[0], "graceful-restart") == 0 && n == 1) {
+		c->gr_on = 0;
+		c->gr_restart_s = CFG_DEFAULT_GR_RESTART_S;
+		return 0;
+	}
 	if (neg && strcmp(w[0], "discovery") == 0) {
 		c->discovery = 0;
 		return 0;
@@ -784,6 +791,21 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	}
 	if (strcmp(w[0], "kernel") == 0)
 		return st_kernel(c, w, n, err, errlen);
+	if (strcmp(w[0], "graceful-restart") == 0) {
+		if (n == 1) {
+			c->gr_on = 1;
+			return 0;
+		}
+		if (n != 3 || strcmp(w[1], "restart-time") != 0)
+			return fail(err, errlen, "usage: graceful-restart [restart-time SECONDS]");
+		if (hgw_parse_uint(w[2], 1, HGW_GR_RESTART_MAX_S, &v) < 0)
+			return fail(err, errlen,
+			    "graceful-restart restart-time: '%s' is not a number of seconds from 1 to %u",
+			    w[2], HGW_GR_RESTART_MAX_S);
+		c->gr_on = 1;
+		c->gr_restart_s = (uint16_t)v;
+		return 0;
+	}
 	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
 }
 

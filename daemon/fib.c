@@ -22,6 +22,8 @@ struct fib {
 	int sync_done;
 	int resync_pending;
 	uint64_t resyncs;		/* full comparisons with the kernel, for metrics */
+	size_t nseen;			/* routes of ours the last dump found */
+	size_t adopted;			/* ... the first one: left by an earlier run */
 	uint32_t epoch;
 	struct rib_entry **batch;
 	struct kernel_op *ops;
@@ -150,6 +152,12 @@ fib_schedule(void *arg)
 		event_active(f->flush_ev, EV_TIMEOUT, 0);
 }
 
+size_t
+fib_adopted(const struct fib *f)
+{
+	return f->adopted;
+}
+
 uint64_t
 fib_resyncs(const struct fib *f)
 {
@@ -218,6 +226,7 @@ resync_route(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw,
 	}
 	if ((e = rib_get(&d->rib, p)) == NULL)
 		return;
+	f->nseen++;
 	e->flags |= RIB_E_SEEN;
 	if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0) {
 		set_fib_nh(d, e, gw);
@@ -249,6 +258,7 @@ resync(struct fib *f)
 
 	f->resync_pending = 0;
 	f->nstale = 0;
+	f->nseen = 0;
 	if (kernel_dump(d->kernel, resync_route, f) < 0) {
 		/* Try again on the next round. */
 		f->resync_pending = 1;
@@ -386,6 +396,10 @@ int
 fib_start(struct fib *f)
 {
 	resync(f);
+	f->adopted = f->sync_done ? 0 : f->nseen;
+	if (f->adopted > 0)
+		log_info("kernel: adopting %zu route%s of an earlier run; none is rewritten or removed before the initial sync is over",
+		    f->adopted, f->adopted == 1 ? "" : "s");
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
 	return sync_on_done(f->d->sync, sync_over, f);
 }

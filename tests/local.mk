@@ -60,6 +60,10 @@ GOLDEN_CONFS = \
 GOLDEN_CONFS += tests/conf/30.conf tests/conf/30.ok tests/conf/31.conf tests/conf/31.ok \
 	tests/conf/32.conf tests/conf/32.ok tests/conf/33.conf tests/conf/33.ok \
 	tests/conf/34.conf tests/conf/34.ok
+# graceful restart
+GOLDEN_CONFS += tests/conf/40.conf tests/conf/40.ok tests/conf/41.conf tests/conf/41.ok \
+	tests/conf/42.conf tests/conf/42.ok tests/conf/43.conf tests/conf/43.ok \
+	tests/conf/44.conf tests/conf/44.ok
 EXTRA_DIST += tests/unit/golden.sh $(GOLDEN_CONFS)
 
 # No dependency circle between hgwd's object files but ctl<->cmd, no daemon/ file over 1,000 lines (issue 9).
