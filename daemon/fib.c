@@ -295,6 +295,8 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	int first_err = 0;
 	struct hgw_prefix first_pfx;
 
+	if (d->stopping)
+		return;		/* a restart leaves the kernel as it is; a shutdown empties it at once */
 	kernel_poll(d->kernel);
 	if (f->resync_pending)
 		resync(f);

@@ -279,3 +279,41 @@ def test_restart_with_new_subnet_leaves_no_stale_route(make_lab):
                msg="h0 to swap h1's old route for its new one")
     assert route(new, h1.lan_ip) in h0.route_set()
     assert h0.peer(h1)["restarting"] is False
+
+
+@pytest.mark.timeout_s(120)
+def test_restart_from_one_seed_keeps_learned_members_routes(make_lab):
+    """h1 and h2 know only the seed h0 and learn each other from it. h1 restarts
+    (SIGTERM): the seed's END-OF-RIB ends none of its sync, so its sweep does not
+    remove the route to h2, learned only later: no packet lost between h1 and h2,
+    no route deleted or re-added."""
+    lab = make_lab(3, ipv6=True)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[], timers=(KEEPALIVE, HOLD))
+    for h in (h1, h2):
+        h.start(neighbors=[h0], timers=(KEEPALIVE, HOLD))
+    wait_until(lambda: h1.established_with(h0, h2) and h2.established_with(h0, h1), 15,
+               msg="h1 and h2 to meet through the seed")
+    wait_until(lambda: all(_has(h1, p) for p in h2.own_networks()) and
+               all(_has(h2, p) for p in h1.own_networks()), 10, msg="routes between h1 and h2")
+    lab.wait_full_connectivity(4, hosts=[h1, h2])
+    before = {h: h.route_set() for h in lab.hosts}
+    mon = RouteMonitor(lab, lab.hosts)
+    pings = Pings(lab, h1, h2)
+    wait_until(lambda: all(p.log_path.read_text(errors="replace").count("bytes from") >= 5
+                           for p in pings.procs), 5, msg="pings to flow")
+    assert h1.stop(signal.SIGTERM) == 0
+    h1.start(h1.config_text)
+    _wait_restarted(lab, h1, [h0, h2])
+    wait_until(lambda: "initial sync over" in h1.log_text().split("=== ")[-1], 10,
+               msg="h1's initial sync to be over")
+    assert pings.running(), "the scenario outlasted the pings"
+    for h in lab.hosts:
+        assert h.route_set() == before[h]
+    res = pings.results()
+    lost = {n: t - r for n, (t, r) in res.items() if t != r}
+    assert not lost, f"packets lost: {lost} of {res}"
+    prefixes = h0.own_networks() + h1.own_networks() + h2.own_networks()
+    for h in lab.hosts:
+        changes = mon.lines(h, prefixes)
+        assert not changes, f"{h.name}: routes deleted or re-added: {changes}"
