@@ -727,9 +727,12 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 		p->learned = 1;
 		p->port = port;
 		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
-		if (!has_outbound(p) && peer_nsessions(p) == 0) {
+		/* A dial already due soon is left alone: every member list that
+		 * names it must not push it back. */
+		if (!has_outbound(p) && peer_nsessions(p) == 0 &&
+		    (!evtimer_pending(p->retry_ev, NULL) || p->retry_at_ms > now_ms() + BACKOFF_MIN_MS)) {
 			p->backoff_ms = 0;
-			peer_schedule_connect(p, 0);
+			peer_schedule_connect(p, (peer_random(d) >> 16) % 20 + 1);
 		}
 		return;
 	}
