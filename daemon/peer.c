@@ -388,6 +388,7 @@ make_hello(void *owner, struct session *s, struct hgw_hello *h)
 	if (d->cfg.gr_on) {
 		h->caps |= HGW_CAP_GRACEFUL_RESTART;
 		h->gr_restart_s = d->cfg.gr_restart_s;
+		h->gr_flags = fib_adopted(d->fib) > 0 ? HGW_GR_F_RESTARTED : 0;
 	}
 }
 
