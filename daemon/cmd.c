@@ -3,6 +3,7 @@
  * line. */
 #include "cmd.h"
 
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,31 @@ cmd_reload(struct cmd_ctx *x, const struct cmd_args *a)
 	if (reconf_reload(x->d, err, sizeof(err)) < 0)
 		return cmd_fail(x, CTL_ERR_RUNTIME, "%% %s", err);
 	return cmd_fail(x, CTL_OK, "configuration reloaded from %s", x->d->cfg_path);
+}
+
+/* Leaves the mesh for good: the stop of main.c withdraws everything. The
+ * loop breaks once this reply is on its way. */
+static void
+shutdown_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+
+	event_base_loopbreak(d->base);
+}
+
+int
+cmd_shutdown(struct cmd_ctx *x, const struct cmd_args *a)
+{
+	struct timeval tv = { 0, 20000 };
+
+	if (x->d->stopping)
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% already stopping");
+	log_notice("shutdown command: leaving the mesh");
+	x->d->leaving = 1;
+	x->d->stopping = 1;
+	if (event_base_once(x->d->base, -1, EV_TIMEOUT, shutdown_now, x->d, &tv) < 0)
+		event_base_loopbreak(x->d->base);
+	return cmd_fail(x, CTL_OK, "leaving the mesh: routes withdrawn, hgwd stopping");
 }
 
 int

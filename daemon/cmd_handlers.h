@@ -9,6 +9,7 @@
 int cmd_configure(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_write(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_reload(struct cmd_ctx *x, const struct cmd_args *a);
+int cmd_shutdown(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_clear_peer(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_debug(struct cmd_ctx *x, const struct cmd_args *a);
 int cmd_no_debug(struct cmd_ctx *x, const struct cmd_args *a);

@@ -9,6 +9,7 @@
 #include "encap.h"
 #include "hgwd.h"
 #include "fib.h"
+#include "gr.h"
 #include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
@@ -187,6 +188,8 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 static const char *
 peer_state(const struct peer *p)
 {
+	if (p->gr_until_ms != 0 && !peer_is_up(p))
+		return "restarting";	/* its paths kept stale (gr.c) */
 	return hgw_state_name(peer_fsm_state(p));
 }
 
@@ -226,6 +229,12 @@ peer_json(const struct peer *p)
 	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
 	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
 	json_object_object_add(o, "encap", json_object_new_string(encap_peer_mode(p->d, p)));
+	json_object_object_add(o, "restartTimeS", p->gr_restart_s ?
+	    json_object_new_int(p->gr_restart_s) : NULL);
+	json_object_object_add(o, "restarting", json_object_new_boolean(p->gr_until_ms != 0));
+	json_object_object_add(o, "staleRoutes", json_object_new_int64(p->gr_until_ms ? p->gr_stale : 0));
+	json_object_object_add(o, "restartLeftMs", p->gr_until_ms ?
+	    json_object_new_int64((int64_t)gr_left_ms(p)) : NULL);
 	if (s == NULL && (p->configured || p->learned) && p->retry_at_ms > now)
 		json_object_object_add(o, "connectRetryMs",
 		    json_object_new_int64((int64_t)(p->retry_at_ms - now)));
@@ -258,6 +267,11 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 	else
 		ctl_printf(c, "  Down for %s%s", fmt_age(now - p->down_since_ms, age, sizeof(age)),
 		    p->configured ? ", re-dialling with back-off" : "");
+	if (p->gr_until_ms != 0)
+		ctl_printf(c, "  Restarting: %u stale route%s kept, %.1f s of its restart time (%u s) left",
+		    p->gr_stale, p->gr_stale == 1 ? "" : "s", gr_left_ms(p) / 1000.0, p->gr_restart_s);
+	else if (p->gr_restart_s)
+		ctl_printf(c, "  Graceful restart: restart time %u s", p->gr_restart_s);
 	ctl_printf(c, "  Prefixes: %llu received, %u accepted, %llu refused%s%s",
 	    (unsigned long long)p->pfx_received, p->pfx_accepted,
 	    (unsigned long long)p->pfx_refused, p->last_refused[0] ? "; last refused " : "",
@@ -340,6 +354,10 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 		    p->pfx_accepted, (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out,
 		    d->cfg.encap_vxlan ? "  " : "", d->cfg.encap_vxlan ? encap_peer_mode(d, p) : "");
 	}
+	for (i = 0; i < n; i++)
+		if (list[i]->gr_until_ms != 0)
+			ctl_printf(x->c, "%s restarting: %u stale route%s, %.1f s left", list[i]->name,
+			    list[i]->gr_stale, list[i]->gr_stale == 1 ? "" : "s", gr_left_ms(list[i]) / 1000.0);
 	ctl_printf(x->c, "Total: %zu peer%s", n, n == 1 ? "" : "s");
 	free(list);
 	return CTL_OK;

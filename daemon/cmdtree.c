@@ -671,6 +671,9 @@ filter(const struct cmd_tree *t, unsigned mode, char **words, int n,
 				continue;
 			viable[v] = (unsigned char)(1 +
 			    kind(tok_at(t, &t->vars[v], i), words[i]));
+			if (viable[v] == 1 + M_PARTIAL &&
+			    (t->cmds[t->vars[v].cmd].def->flags & CMD_F_FULL) != 0)
+				viable[v] = 1 + M_NONE;
 			if (viable[v] - 1 > best)
 				best = viable[v] - 1;
 		}
@@ -836,7 +839,8 @@ candidates(const struct cmd_tree *t, unsigned mode, const char *line,
 		const struct tok *tk;
 
 		if (!viable[v] ||
-		    (t->cmds[var->cmd].def->flags & CMD_F_HIDDEN) != 0)
+		    (t->cmds[var->cmd].def->flags & CMD_F_HIDDEN) != 0 ||
+		    (!help && (t->cmds[var->cmd].def->flags & CMD_F_FULL) != 0))
 			continue;
 		if (help && c.plen == 0 && complete_at(t, var, pos))
 			cand_add(&c, cr_word, cr_help, (int)strlen(cr_help));

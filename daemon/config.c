@@ -23,6 +23,8 @@ config_init(struct config *c)
 	c->hold_ms = CFG_DEFAULT_HOLD_MS;
 	c->startup_ms = CFG_DEFAULT_STARTUP_MS;
 	c->giveup_ms = CFG_DEFAULT_GIVEUP_MS;
+	c->gr_on = 1;
+	c->gr_restart_s = CFG_DEFAULT_GR_RESTART_S;
 	c->kernel_on = 1;
 	c->kernel_proto = CFG_DEFAULT_PROTO;
 	c->kernel_table = CFG_DEFAULT_TABLE;
@@ -556,63 +558,6 @@ st_address(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	return 0;
 }
 
-/* One rt_protos file: "NUMBER NAME" lines, '#' comments. */
-static int
-proto_in_file(const char *path, const char *name)
-{
-	FILE *f = fopen(path, "r");
-	char line[256], nm[64];
-	unsigned v;
-	int found = -1;
-
-	if (f == NULL)
-		return -1;
-	while (found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *p = line;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#')
-			continue;
-		if (sscanf(p, "%u %63s", &v, nm) == 2 && v <= 255 && strcmp(nm, name) == 0)
-			found = (int)v;
-	}
-	fclose(f);
-	return found;
-}
-
-static int
-conf_suffix(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
-}
-
-int
-config_proto_lookup(const char *name)
-{
-	struct dirent **list;
-	char path[CFG_PATH_MAX];
-	int n, i, v = -1;
-
-	if ((v = proto_in_file(CFG_RT_PROTOS, name)) < 0 &&
-	    (n = scandir(CFG_RT_PROTOS_DIR, &list, conf_suffix, alphasort)) >= 0) {
-		for (i = 0; i < n; i++) {
-			if (v < 0 && snprintf(path, sizeof(path), "%s/%s", CFG_RT_PROTOS_DIR,
-			    list[i]->d_name) < (int)sizeof(path))
-				v = proto_in_file(path, name);
-			free(list[i]);
-		}
-		free(list);
-	}
-	if (v < 0)
-		v = proto_in_file(CFG_RT_PROTOS_USR, name);
-	if (v < 0 && strcmp(name, "hgw") == 0)
-		v = CFG_DEFAULT_PROTO;
-	return v;
-}
-
 /* "log syslog|stderr|file PATH [LEVEL]", "no log" */
 static int
 st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
@@ -734,6 +679,11 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		c->ip_forward = 0;
 		return 0;
 	}
+	if (neg && strcmp(w[0], "graceful-restart") == 0 && n == 1) {
+		c->gr_on = 0;
+		c->gr_restart_s = CFG_DEFAULT_GR_RESTART_S;
+		return 0;
+	}
 	if (neg && strcmp(w[0], "discovery") == 0) {
 		c->discovery = 0;
 		return 0;
@@ -836,6 +786,21 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 	}
 	if (strcmp(w[0], "kernel") == 0)
 		return st_kernel(c, w, n, err, errlen);
+	if (strcmp(w[0], "graceful-restart") == 0) {
+		if (n == 1) {
+			c->gr_on = 1;
+			return 0;
+		}
+		if (n != 3 || strcmp(w[1], "restart-time") != 0)
+			return fail(err, errlen, "usage: graceful-restart [restart-time SECONDS]");
+		if (hgw_parse_uint(w[2], 1, HGW_GR_RESTART_MAX_S, &v) < 0)
+			return fail(err, errlen,
+			    "graceful-restart restart-time: '%s' is not a number of seconds from 1 to %u",
+			    w[2], HGW_GR_RESTART_MAX_S);
+		c->gr_on = 1;
+		c->gr_restart_s = (uint16_t)v;
+		return 0;
+	}
 	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
 }
 

@@ -14,6 +14,7 @@
 #define CFG_DEFAULT_HOLD_MS		3000
 #define CFG_DEFAULT_STARTUP_MS		5000
 #define CFG_DEFAULT_GIVEUP_MS		30000
+#define CFG_DEFAULT_GR_RESTART_S	120	/* graceful-restart restart-time */
 #define CFG_DEFAULT_PROTO		77
 #define CFG_DEFAULT_TABLE		254
 #define CFG_DEFAULT_METRIC		20
@@ -60,6 +61,8 @@ struct config {
 	size_t nneighbors, neighbors_cap;
 	uint32_t keepalive_ms, hold_ms, startup_ms;
 	uint32_t giveup_ms;		/* a silent learned member is forgotten after this */
+	int gr_on;			/* graceful-restart (the default); 0: no graceful-restart */
+	uint16_t gr_restart_s;		/* its restart time, 1..3600 s */
 	struct hgw_prefix *clusters;	/* cluster-network: accepted prefixes lie inside */
 	size_t nclusters, clusters_cap;
 	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */

@@ -155,6 +155,10 @@ config_write(const struct config *c, FILE *f)
 		fprintf(f, " timers startup %s\n", hgw_fmt_seconds_ms(c->startup_ms, b2, sizeof(b2)));
 	if (c->giveup_ms != CFG_DEFAULT_GIVEUP_MS)
 		fprintf(f, " timers giveup %s\n", hgw_fmt_seconds_ms(c->giveup_ms, b2, sizeof(b2)));
+	if (!c->gr_on)
+		fprintf(f, " no graceful-restart\n");
+	else if (c->gr_restart_s != CFG_DEFAULT_GR_RESTART_S)
+		fprintf(f, " graceful-restart restart-time %u\n", c->gr_restart_s);
 	/* The settings are kept while off: they say which routes are ours. */
 	if (c->kernel_proto != CFG_DEFAULT_PROTO || c->kernel_proto_name[0] ||
 	    c->kernel_table != CFG_DEFAULT_TABLE || c->kernel_metric != CFG_DEFAULT_METRIC) {

@@ -23,6 +23,8 @@ struct fib {
 	int sync_done;
 	int resync_pending;
 	uint64_t resyncs;		/* full comparisons with the kernel, for metrics */
+	size_t nseen;			/* routes of ours the last dump found */
+	size_t adopted;			/* ... the first one: left by an earlier run */
 	uint32_t epoch;
 	struct rib_entry **batch;
 	struct kernel_op *ops;
@@ -175,6 +177,12 @@ fib_schedule(void *arg)
 		event_active(f->flush_ev, EV_TIMEOUT, 0);
 }
 
+size_t
+fib_adopted(const struct fib *f)
+{
+	return f->adopted;
+}
+
 uint64_t
 fib_resyncs(const struct fib *f)
 {
@@ -250,6 +258,7 @@ resync_route(void *arg, const struct hgw_prefix *p, const struct hgw_addr *gw,
 	}
 	if ((e = rib_get(&d->rib, p)) == NULL)
 		return;
+	f->nseen++;
 	e->flags |= RIB_E_SEEN;
 	if (e->fib_nh == NULL || hgw_addr_cmp(&e->fib_nh->addr, gw) != 0 ||
 	    kernel_says_vxlan(d) != !!(e->flags & RIB_E_VXLAN)) {
@@ -282,6 +291,7 @@ resync(struct fib *f)
 
 	f->resync_pending = 0;
 	f->nstale = 0;
+	f->nseen = 0;
 	if (kernel_dump(d->kernel, resync_route, f) < 0) {
 		/* Try again on the next round. */
 		f->resync_pending = 1;
@@ -320,6 +330,8 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	int first_err = 0;
 	struct hgw_prefix first_pfx;
 
+	if (d->stopping)
+		return;		/* a restart leaves the kernel as it is; a shutdown empties it at once */
 	kernel_poll(d->kernel);
 	if (f->resync_pending)
 		resync(f);
@@ -442,6 +454,10 @@ int
 fib_start(struct fib *f)
 {
 	resync(f);
+	f->adopted = f->sync_done ? 0 : f->nseen;
+	if (f->adopted > 0)
+		log_info("kernel: adopting %zu route%s of an earlier run; none is rewritten or removed before the initial sync is over",
+		    f->adopted, f->adopted == 1 ? "" : "s");
 	event_active(f->flush_ev, EV_TIMEOUT, 0);
 	return sync_on_done(f->d->sync, sync_over, f);
 }

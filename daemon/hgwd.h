@@ -77,6 +77,8 @@ struct hgwd {
 
 	struct event *sig_ev[4];
 	int stopping;
+	int leaving;			/* stop for good (shutdown, SIGUSR2), not to restart */
+	struct gr *gr;			/* graceful restart of peers (gr.c) */
 	int nclosing;			/* sessions flushing a last NOTIFY */
 };
 

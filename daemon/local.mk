@@ -4,7 +4,7 @@ daemon_hgwd_SOURCES = \
 	daemon/main.c daemon/hgwd.h \
 	daemon/log.c daemon/log.h \
 	daemon/util.c daemon/util.h \
-	daemon/config.c daemon/config_write.c daemon/config.h \
+	daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config.h \
 	daemon/rib.c daemon/rib.h \
 	daemon/sync.c daemon/sync.h \
 	daemon/fib.c daemon/fib.h \
@@ -12,7 +12,8 @@ daemon_hgwd_SOURCES = \
 	daemon/vxlan.c daemon/vxlan.h daemon/encap.c daemon/encap.h \
 	daemon/lan.c daemon/lan.h \
 	daemon/session.c daemon/session.h \
-	daemon/peer.c daemon/peer.h \
+	daemon/peer.c daemon/peer_out.c daemon/peer.h \
+	daemon/gr.c daemon/gr.h \
 	daemon/listen.c daemon/listen.h \
 	daemon/origin.c daemon/origin.h \
 	daemon/identity.c daemon/identity.h \

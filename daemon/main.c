@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "fib.h"
+#include "gr.h"
 #include "hgwd.h"
 #include "http.h"
 #include "identity.h"
@@ -98,7 +99,11 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		notify_ready(d);
 		return;
 	}
-	log_notice("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (sig == SIGUSR2)
+		d->leaving = 1;
+	log_notice("%s: %s", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGUSR2",
+	    d->leaving || !d->cfg.gr_on ? "shutting down: leaving the mesh" :
+	    "stopping to restart: routes stay in the kernel, peers keep ours");
 	d->stopping = 1;
 	event_base_loopbreak(d->base);
 }
@@ -252,7 +257,7 @@ main(int argc, char **argv)
 {
 	struct hgwd d;
 	const char *cfg_path = DEFAULT_CONFIG, *sock = DEFAULT_SOCK, *pidpath = NULL;
-	int ch, check = 0, bg = 0, verbose = 0, sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	int ch, check = 0, bg = 0, verbose = 0, sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
@@ -367,8 +372,8 @@ main(int argc, char **argv)
 		    strcmp(tls_mode(d.tls), "psk") == 0 ? "a pre-shared key" : "certificates");
 	/* The fib subscribes to the end of the sync first: its sweep runs
 	 * before the leases claim. */
-	if (fib_start(d.fib) < 0 || members_init(&d) < 0 || leases_init(&d) < 0 ||
-	    encap_init(&d) < 0)
+	if (fib_start(d.fib) < 0 || gr_init(&d) < 0 || members_init(&d) < 0 ||
+	    leases_init(&d) < 0 || encap_init(&d) < 0)
 		fatalx("out of memory");
 	/* Host networking subscribes last: it installs its rules once the
 	 * leases are claimed, and follows our subnets from then on. */
@@ -383,13 +388,23 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	notify_stopping(&d);
 
-	/* Clean stop: tell the peers, take our routes out of the kernel, and
-	 * give the NOTIFYs a moment to leave. */
+	/* Clean stop, and give the NOTIFYs a moment to leave. Leaving (the
+	 * shutdown command, SIGUSR2, or no graceful-restart): tell the peers,
+	 * take our routes out of the kernel and our rules out of nftables. A
+	 * restart (SIGTERM, SIGINT): NOTIFY restarting, routes, rules, lease
+	 * and subnet.env stay for the next hgwd, which adopts them. */
 	d.stopping = 1;
-	peers_shutdown(&d);
-	fib_shutdown(d.fib);
-	encap_stop(&d, 0);	/* a shutdown: the VXLAN device goes (graceful restart: keep 1) */
-	hostnet_stop(d.hostnet, 0);	/* a shutdown: no masquerade or accept rules left */
+	if (d.leaving || !d.cfg.gr_on) {
+		peers_shutdown(&d, HGW_CEASE_SHUTDOWN);
+		fib_shutdown(d.fib);
+		encap_stop(&d, 0);	/* the VXLAN device and its entries go */
+		hostnet_stop(d.hostnet, 0);	/* no masquerade or accept rules left */
+	} else {
+		peers_shutdown(&d, HGW_CEASE_RESTARTING);
+		log_info("kernel: leaving our routes in place for the next hgwd");
+		encap_stop(&d, 1);	/* kept: the next hgwd adopts the device and entries */
+		hostnet_stop(d.hostnet, 1);
+	}
 	if (d.nclosing > 0) {
 		struct timeval tv = { 1, 0 };
 
@@ -400,6 +415,7 @@ main(int argc, char **argv)
 	http_stop(&d);
 	notify_free(&d);
 	members_free(&d);
+	gr_free(&d);
 	listen_free(&d);
 	peers_free(&d);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fib.h"
 #include "kernel.h"
 #include "lan.h"
 #include "log.h"
@@ -21,6 +22,7 @@
 #define BACKOFF_MIN_MS	200
 #define BACKOFF_MAX_MS	10000
 #define MAXPFX_HOLDOFF_MS 30000	/* a peer over max-prefixes waits this long */
+#define GR_DIAL_MS	250	/* dial interval of a restarting peer: its liveness */
 
 static const struct session_ops peer_session_ops;
 static void peer_retry(evutil_socket_t fd, short what, void *arg);
@@ -236,67 +238,6 @@ peer_random(struct hgwd *d)
 	return d->backoff_seed ^ (d->backoff_seed >> 16);
 }
 
-/* Output. */
-
-void
-peer_send(struct peer *p, const uint8_t *buf, size_t len)
-{
-	if (p->est != NULL)
-		session_send(p->est, buf, len);
-}
-
-static void
-push_update(struct peer *p)
-{
-	size_t len;
-
-	if (p->ubuf == NULL || p->est == NULL)
-		return;
-	if ((len = hgw_upd_finish(&p->ub)) > 0) {
-		session_send(p->est, p->ubuf, len);
-		p->updates_out++;
-	}
-}
-
-void
-peer_flush(struct peer *p)
-{
-	push_update(p);
-	if (p->ubuf != NULL)
-		hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
-}
-
-void
-peer_queue(struct peer *p, const struct hgw_upd_item *it)
-{
-	if (p->est == NULL || p->ubuf == NULL)
-		return;
-	if (hgw_upd_add(&p->ub, it) == 0)
-		return;
-	push_update(p);
-	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
-	if (hgw_upd_add(&p->ub, it) < 0)
-		log_err("peer %s: cannot encode an UPDATE item", p->name);
-}
-
-void
-peers_queue(struct hgwd *d, const struct hgw_upd_item *it)
-{
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		peer_queue(p, it);
-}
-
-void
-peers_flush(struct hgwd *d)
-{
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		peer_flush(p);
-}
-
 /* Sessions: what the session layer reports. */
 
 static int
@@ -332,19 +273,23 @@ peer_down(struct peer *p, const struct session *s, enum peer_down_reason why, in
 	const struct peer_listener *l;
 
 	p->est = NULL;
+	p->alive_ms = now_ms();
+	if (p->member && !p->configured)
+		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
 	FOREACH_LISTENER(d, l)
 		if (l->down != NULL)
 			l->down(l->arg, p, why);
-	if (p->member && !p->configured)
-		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
 	p->eor_received = 0;
 	p->down_since_ms = now_ms();
 	if (!keep_paths && confirmed)
 		p->flaps++;	/* a replacement is no flap, nor a HELLO refused */
 	free(p->ubuf);
 	p->ubuf = NULL;
-	if (keep_paths) {
-		rib_mark_peer_stale(&d->rib, p);
+	if (keep_paths || p->gr_until_ms != 0) {
+		size_t n = rib_mark_peer_stale(&d->rib, p);
+
+		if (p->gr_until_ms != 0)
+			p->gr_stale = (uint32_t)n;
 		p->stale_pending = 1;
 	} else {
 		size_t n = rib_drop_peer(&d->rib, p, 0);
@@ -370,6 +315,8 @@ down_reason(const struct session_end *end)
 	if (end->rx_notify && end->rx_code == HGW_ERR_CEASE &&
 	    (end->rx_sub == HGW_CEASE_SHUTDOWN || end->rx_sub == HGW_CEASE_DECONFIGURED))
 		return PEER_DOWN_LEFT;
+	if (end->rx_notify && end->rx_code == HGW_ERR_CEASE && end->rx_sub == HGW_CEASE_RESTARTING)
+		return PEER_DOWN_RESTARTING;
 	if (end->ev == HGW_EV_CLOSED)
 		return PEER_DOWN_CLOSED;
 	return PEER_DOWN_ERROR;
@@ -406,6 +353,8 @@ on_closed(void *owner, struct session *s, const struct session_end *end)
 	if (!collision)
 		snprintf(p->last_error, sizeof(p->last_error), "%s", end->why);
 	detach(p, s);
+	if (!end->connecting || end->refused)
+		p->alive_ms = now_ms();	/* its kernel answered */
 	if (was_est)
 		peer_down(p, s, down_reason(end), !end->drop_routes, end->confirmed,
 		    end->established_ms, end->hold_ms);
@@ -440,6 +389,11 @@ make_hello(void *owner, struct session *s, struct hgw_hello *h)
 	if (d->addr6.family)
 		h->addrs[h->naddrs++] = d->addr6;
 	snprintf(h->hostname, sizeof(h->hostname), "%s", d->cfg.hostname);
+	if (d->cfg.gr_on) {
+		h->caps |= HGW_CAP_GRACEFUL_RESTART;
+		h->gr_restart_s = d->cfg.gr_restart_s;
+		h->gr_flags = fib_adopted(d->fib) > 0 ? HGW_GR_F_RESTARTED : 0;
+	}
 	FOREACH_LISTENER(d, l)
 		if (l->hello)
 			l->hello(l->arg, h);
@@ -752,6 +706,8 @@ peer_schedule_connect(struct peer *p, uint32_t delay_ms)
 		p->backoff_ms = hgw_backoff_next(p->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 		delay_ms = hgw_backoff_jitter(p->backoff_ms, peer_random(d));
 	}
+	if (p->gr_until_ms != 0 && delay_ms > GR_DIAL_MS)
+		delay_ms = GR_DIAL_MS;	/* a restarting peer is watched closely */
 	/* A learned member is given up on time, not one back-off step late. */
 	if (!p->configured && p->giveup_at_ms != 0) {
 		uint64_t now = now_ms();
@@ -779,9 +735,12 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 		p->learned = 1;
 		p->port = port;
 		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
-		if (!has_outbound(p) && peer_nsessions(p) == 0) {
+		/* A dial already due soon is left alone: every member list that
+		 * names it must not push it back. */
+		if (!has_outbound(p) && peer_nsessions(p) == 0 &&
+		    (!evtimer_pending(p->retry_ev, NULL) || p->retry_at_ms > now_ms() + BACKOFF_MIN_MS)) {
 			p->backoff_ms = 0;
-			peer_schedule_connect(p, 0);
+			peer_schedule_connect(p, (peer_random(d) >> 16) % 20 + 1);
 		}
 		return;
 	}
@@ -789,6 +748,8 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 		return;
 	p->learned = 1;
 	p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
+	if (fib_adopted(d->fib) > 0)
+		sync_lock(d->sync, p);	/* restarted: its routes wait for its table */
 	snprintf(p->learned_how, sizeof(p->learned_how), "%s", how);
 	log_info("member %s (node %s) learned %s: dialling it", p->name,
 	    hgw_nodeid_fmt(node_id, nb, sizeof(nb)), how);
@@ -962,7 +923,7 @@ peers_reset(struct hgwd *d, const struct hgw_addr *a, char *err, size_t errlen)
 }
 
 void
-peers_shutdown(struct hgwd *d)
+peers_shutdown(struct hgwd *d, int sub)
 {
 	struct peer *p, *next;
 
@@ -970,7 +931,7 @@ peers_shutdown(struct hgwd *d)
 		next = TAILQ_NEXT(p, entry);
 		event_del(p->retry_ev);
 		p->configured = 0;
-		peer_stop_all(p, HGW_ERR_CEASE, HGW_CEASE_SHUTDOWN, "shutdown");
+		peer_stop_all(p, HGW_ERR_CEASE, sub, sub == HGW_CEASE_RESTARTING ? "restarting" : "shutdown");
 	}
 }
 

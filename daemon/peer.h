@@ -28,6 +28,7 @@ enum peer_down_reason {
 	PEER_DOWN_LEFT,		/* it said it leaves: NOTIFY shutdown or deconfigured */
 	PEER_DOWN_LOCAL,	/* we ended it: reset, deconfigured, shutdown */
 	PEER_DOWN_REPLACED,	/* a newer session of the same peer took over */
+	PEER_DOWN_RESTARTING,	/* it said it restarts: NOTIFY cease/restarting */
 };
 
 /* A module that wants to hear of peers. Every callback is optional. */
@@ -37,6 +38,8 @@ struct peer_listener {
 	uint8_t msg_type;	/* frames of this type go to frame() (0: none) */
 	/* Established: queue what the peer must have before our END-OF-RIB. */
 	void (*up)(void *arg, struct peer *p);
+	/* Before p's paths go: a listener that sets p->gr_until_ms keeps them
+	 * stale instead (gr.c: a graceful restart). */
 	void (*down)(void *arg, struct peer *p, enum peer_down_reason why);
 	void (*eor)(void *arg, struct peer *p);		/* its first END-OF-RIB */
 	/* A validated frame of msg_type from p. */
@@ -73,6 +76,11 @@ struct peer {
 	int eor_received;
 	int synced;			/* its first END-OF-RIB released its sync lock */
 	int stale_pending;		/* paths of a replaced session await END-OF-RIB */
+	/* graceful restart (gr.c decides, peer.c honours) */
+	uint16_t gr_restart_s;		/* its restart time, from its HELLO (0: none) */
+	uint64_t gr_until_ms;		/* restarting: its stale paths go then (0: not) */
+	uint64_t alive_ms;		/* last sign of life: a session, a refused dial */
+	uint32_t gr_stale;		/* paths kept stale when it went down */
 
 	/* output being gathered into UPDATE frames */
 	uint8_t *ubuf;
@@ -119,7 +127,8 @@ void peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_
  * -1 when refused (fd closed). */
 int peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port);
 void peers_reconfigure(struct hgwd *d);	/* add/remove neighbors to match cfg */
-void peers_shutdown(struct hgwd *d);	/* NOTIFY shutdown, close everything */
+/* NOTIFY cease/sub (shutdown, or restarting), close everything. */
+void peers_shutdown(struct hgwd *d, int sub);
 /* Resets the sessions of the peer at addr (NULL: all); err says why not. */
 void peers_reset(struct hgwd *d, const struct hgw_addr *addr, char *err, size_t errlen);
 void peers_free(struct hgwd *d);

@@ -40,6 +40,7 @@ struct session {
 	int overflow;			/* too much output queued: closing */
 	int pending;			/* counted in hgwd.npending */
 	int confirmed;			/* a frame after HELLO came: the peer took our HELLO */
+	int refused;			/* the dial was answered by a reset */
 	int replaced;			/* it replaced an older session of the peer */
 	int rx_type;			/* type of the frame being applied */
 	int closing;			/* session_end runs: no second end */
@@ -357,6 +358,7 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 		end.confirmed = s->confirmed;
 		end.drop_routes = (o.actions & HGW_ACT_DROP_ROUTES) != 0;
 		end.connecting = s->state == HGW_ST_CONNECT || s->state == HGW_ST_IDLE;
+		end.refused = s->refused;
 		end.established_ms = s->established_ms;
 		end.hold_ms = s->hold_ms;
 		if (ev == HGW_EV_RX_NOTIFY && err != NULL && err->code != 0) {
@@ -530,6 +532,8 @@ session_event(struct bufferevent *bev, short what, void *arg)
 	memset(&err, 0, sizeof(err));
 	if (s->state == HGW_ST_CONNECT || s->state == HGW_ST_IDLE) {
 		char tb[200];
+
+		s->refused = s->state == HGW_ST_CONNECT && EVUTIL_SOCKET_ERROR() == ECONNREFUSED;
 
 		if (s->d->tls != NULL && tls_last_error(bev, tb, sizeof(tb)) != NULL)
 			snprintf(err.text, sizeof(err.text), "%.120s", tb);

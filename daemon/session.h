@@ -39,6 +39,7 @@ struct session_end {
 	int confirmed;			/* ... and the peer had taken our HELLO */
 	int drop_routes;		/* the FSM's DROP_ROUTES action */
 	int connecting;			/* it never got past the transport (dial failed) */
+	int refused;			/* ... answered by a reset: the host is up */
 	uint64_t established_ms;
 	uint32_t hold_ms;
 };

@@ -119,6 +119,7 @@ hgw_notify_name(int code, int subcode)
 		case HGW_CEASE_MAX_PREFIXES:	return "cease/maximum prefixes reached";
 		case HGW_CEASE_RESOURCES:	return "cease/out of resources";
 		case HGW_CEASE_REFUSED:		return "cease/connection refused";
+		case HGW_CEASE_RESTARTING:	return "cease/restarting";
 		}
 		return "cease";
 	case HGW_ERR_NOTIFY:

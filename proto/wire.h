@@ -101,6 +101,7 @@ enum hgw_err_cease {
 	HGW_CEASE_MAX_PREFIXES = 5,
 	HGW_CEASE_RESOURCES = 6,
 	HGW_CEASE_REFUSED = 7,
+	HGW_CEASE_RESTARTING = 8,	/* graceful restart: keep my paths stale for my restart time */
 };
 
 /* A decode error: the NOTIFY to send and a human text for the log. */

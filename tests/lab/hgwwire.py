@@ -150,9 +150,25 @@ def parse_hello(body: bytes) -> dict:
             raise ValueError(f"bad address family {fam} in HELLO")
         d["addrs"].append(str(ipaddress.ip_address(body[off + 1:off + 1 + n])))
         off += 1 + n
-    if off + hlen != len(body):
-        raise ValueError("HELLO body does not end after the hostname")
-    d["hostname"] = body[off:].decode(errors="replace")
+    if off + hlen > len(body):
+        raise ValueError("HELLO body ends inside the hostname")
+    d["hostname"] = body[off:off + hlen].decode(errors="replace")
+    off += hlen
+    # Extensions (type, length, value): 1 graceful restart (restart time, flags).
+    ext = {}
+    while off < len(body):
+        if off + 2 > len(body) or off + 2 + body[off + 1] > len(body):
+            raise ValueError("HELLO body ends inside an extension")
+        t, n = body[off], body[off + 1]
+        ext[t] = body[off + 2:off + 2 + n]
+        off += 2 + n
+    if ext:
+        d["ext"] = ext
+    gr = ext.get(1)
+    if gr is not None:
+        if len(gr) != 3:
+            raise ValueError("graceful restart extension of another length than 3")
+        d["gr_restart_s"], d["gr_flags"] = int.from_bytes(gr[0:2], "big"), gr[2]
     return d
 
 

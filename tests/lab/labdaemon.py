@@ -247,6 +247,9 @@ class HostDaemon:
         if d is None:
             raise RuntimeError(f"{self.name}: hgwd was never started")
         d.expected_exit = True
+        # SIGTERM/SIGINT is a restart (routes stay) unless graceful restart is off.
+        d.left = sig in (signal.SIGTERM, signal.SIGINT) and \
+            re.search(r"^\s*no graceful-restart\s*$", self.config_text or "", re.M) is not None
         if sig == signal.SIGKILL:
             d.kill_group()
         else:
@@ -257,6 +260,25 @@ class HostDaemon:
             d.wait(5)
             raise AssertionError(f"hgwd on {self.name} did not exit within {timeout}s of "
                                  f"signal {signal.Signals(sig).name}; log:\n{tail(self.log_path, 60)}")
+        return rc
+
+    def leave(self, timeout=5.0):
+        """Leave the mesh for good: ``hgwsh -c shutdown`` (peers and this host remove
+        its routes at once); wait for the exit and return its status."""
+        d = self.daemon
+        if d is None or not d.running:
+            raise RuntimeError(f"{self.name}: hgwd is not running")
+        d.expected_exit = True
+        d.left = True
+        cp = self.hgwsh_raw("shutdown")
+        if cp.returncode != 0:
+            raise HgwshError(("shutdown",), cp.returncode, cp.stdout, cp.stderr)
+        rc = d.wait(timeout)
+        if rc is None:
+            d.kill_group()
+            d.wait(5)
+            raise AssertionError(f"hgwd on {self.name} did not exit within {timeout}s of "
+                                 f"shutdown; log:\n{tail(self.log_path, 60)}")
         return rc
 
     def kill(self):

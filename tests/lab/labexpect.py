@@ -208,14 +208,15 @@ class LabExpect:
 
         ``expected`` maps Host -> set of Route; default expected_routes() for
         every running host, and no proto-77 routes at all on hosts whose
-        daemon never ran or exited by itself (a daemon killed by a signal
-        could not clean up, so such a host is not checked).
+        daemon never ran or left the mesh (shutdown, or SIGTERM with no
+        graceful-restart); a daemon killed, or stopped to restart (SIGTERM
+        with graceful restart), leaves its routes, so such a host is not checked.
         Raises AssertionError listing the differences; returns True.
         """
         if expected is None:
             expected = {}
             for h in self.hosts:
-                if h.running or h.daemon is None or h.daemon.returncode == 0:
+                if h.running or h.daemon is None or (h.daemon.returncode == 0 and h.daemon.left):
                     expected[h] = self.expected_routes(h)
         errors = []
         for h, exp in expected.items():

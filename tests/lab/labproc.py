@@ -126,6 +126,7 @@ class Proc:
         self.log_path = Path(log_path)
         self.expected_exit = False     # set when the test stops it on purpose
         self.killed = False
+        self.left = False              # hgwd left the mesh (shutdown): it removed its routes
         with open(self.log_path, "ab") as f:
             f.write(f"=== {time.strftime('%H:%M:%S')} start: {shlex.join(self.argv)}\n".encode())
             f.flush()

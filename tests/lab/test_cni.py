@@ -15,7 +15,6 @@ table and the accept rules are gone and the DROP policy stays.
 
 import ipaddress
 import re
-import signal
 
 import pytest
 
@@ -148,9 +147,9 @@ def test_cni_flannel_dropin(make_lab):
     wait_until(lambda: summary(h1)["hostnet"]["forwardIp"] is True, REPAIR_BOUND_S, msg="forwardIp on")
     assert cni.wait_seen_as(p0.ns, p1.ip4, 7400, timeout=3) == p0.ip4
 
-    # Shutdown (SIGTERM until the shell's shutdown lands): rules and table gone, DROP kept.
+    # Shutdown (leaving the mesh): rules and table gone, DROP kept.
     for h in lab.hosts:
-        assert h.stop(signal.SIGTERM) == 0
+        assert h.leave() == 0
         assert cni.hgw_table(h) is None, cni.hgw_table(h)
         fwd = cni.forward_rules(h) + cni.forward_rules(h, v6=True)
         assert not [l for l in fwd if "hgw-forward" in l], fwd

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from hgwlab import route, time_until, times_until_each
+from hgwlab import route, time_until, times_until_each, wait_until
 
 KEEPALIVE, HOLD = 1.0, 3.0  # the defaults, measured here
 
@@ -16,10 +16,12 @@ def _gone_on(hosts, prefix):
 
 
 def test_killed_and_stopped_daemons_routes_removed(make_lab):
-    """kill -9: the others drop its route within hold + 0.5 s; SIGTERM: within 0.5 s, and it cleans its own kernel."""
+    """No graceful restart: kill -9: the others drop its route within hold + 0.5 s.
+    The shutdown command (leaving the mesh): within 0.5 s, and it cleans its own kernel.
+    (With graceful restart, kill -9 and SIGTERM keep the routes: test_graceful_restart.py.)"""
     lab = make_lab(4)
     h0, h1, h2, h3 = lab.hosts
-    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.start_all(timers=(KEEPALIVE, HOLD), extra_config="no graceful-restart")
     lab.wait_converged(timeout=15)
 
     t0 = time.monotonic()
@@ -33,11 +35,11 @@ def test_killed_and_stopped_daemons_routes_removed(make_lab):
 
     notes_before = {h.name: h.peer(h2)["notificationsIn"] for h in (h0, h1)}
     t0 = time.monotonic()
-    assert h2.stop(signal.SIGTERM) == 0
+    assert h2.leave() == 0
     times = times_until_each(_gone_on([h0, h1], h2.subnet), timeout=3, start=t0,
-                             msg=f"{h2.subnet} to be removed after SIGTERM of h2")
-    assert max(times.values()) <= 0.5, f"route removal after SIGTERM took {times}"
-    assert h2.route_set() == set(), "hgwd must remove its own routes on SIGTERM"
+                             msg=f"{h2.subnet} to be removed after the shutdown of h2")
+    assert max(times.values()) <= 0.5, f"route removal after shutdown took {times}"
+    assert h2.route_set() == set(), "hgwd must remove its own routes on shutdown"
     assert h2.route_table(4).count("proto 77") == 0
     lab.check_routes()
     for h in (h0, h1):  # the peers were told: NOTIFY cease/shutdown
@@ -77,12 +79,16 @@ def test_restart_leaves_no_duplicate_or_stale_routes(make_lab, sig):
 
     rc = h1.stop(sig)
     assert rc == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
-    lab.wait_routes(timeout=5)  # h1's route gone from h0 and h2
+    # Graceful restart: h1's route stays on h0 and h2 (stale), and h1's kernel keeps
+    # the routes of its previous life.
+    for h in (h0, h2):
+        wait_until(lambda h=h: h.peer(h1)["restarting"], 3, msg=f"{h.name} to see h1 restarting")
+        assert route(h1.subnet, h1.lan_ip) in h.route_set()
+    assert h1.route_set() == {route(h0.subnet, h0.lan_ip), route(h2.subnet, h2.lan_ip)}
     if sig == signal.SIGKILL:
-        # Its kernel keeps the routes of its previous life; make one of them stale:
-        # h2 goes away while h1 is down, so h1 must not keep h2's route after restart.
-        assert h1.route_set() == {route(h0.subnet, h0.lan_ip), route(h2.subnet, h2.lan_ip)}
-        assert h2.stop() == 0
+        # Make one of h1's routes stale: h2 leaves while h1 is down, so h1 must not
+        # keep h2's route after its restart.
+        assert h2.leave() == 0
     t_restart = time.monotonic()
     h1.start(h1.config_text)
     lab.wait_converged(timeout=15)  # exact sets, h2 included or not

@@ -168,6 +168,10 @@ def test_message_encoders():
     assert hgwlab.parse_hello(b) == {"node_id": "10.60.6.50", "hold_ms": 3000, "keepalive_ms": 1000,
                                      "caps": 3, "listen_port": 7179, "addrs": ["10.60.6.12", "fd00::1"],
                                      "hostname": "ab"}
+    g = hgwlab.parse_hello(b + bytes([1, 3, 0, 120, 0]))   # the graceful restart extension
+    assert (g["gr_restart_s"], g["gr_flags"], g["hostname"]) == (120, 0, "ab")
+    with pytest.raises(ValueError):
+        hgwlab.parse_hello(b + bytes([1, 3, 0]))
     assert hgwlab.hello(1)[:8] == bytes([1, 1, 0, 0, 0, 0, 0, 28])
     u = hgwlab.announce("10.60.6.50", "10.60.6.12", ["192.168.60.0/24", "10.0.0.0/7", "0.0.0.0/0"])
     assert u == bytes([1, 3, 0, 0, 0, 0, 0, 27, 1, 4, 0, 3, 10, 60, 6, 50, 10, 60, 6, 12,

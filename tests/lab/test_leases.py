@@ -66,15 +66,19 @@ def use_leases(hosts, leases, families=(4,)) -> None:
                      leases[h].get(6) if 6 in families else None)
 
 
-def reserved_on(hosts, subnet, owner, hold_s):
-    """Predicate: ``subnet`` is a reservation of ``owner`` on every host (no route for it either)."""
+def reserved_on(hosts, subnet, owner, hold_s, routed=False):
+    """Predicate: ``subnet`` is a reservation of ``owner`` on every host (no route for it
+    either; with ``routed``, its route kept: the owner restarts gracefully)."""
     def check():
         for h in hosts:
             e = h.lease_table().get(subnet)
             assert e is not None, f"{h.name} does not list {subnet}"
             assert e["owner"] == owner.node_id and e["state"] == "reserved", f"{h.name}: {e}"
             assert 0 < e["expiresInMs"] <= hold_s * 1000, f"{h.name}: {e}"
-            assert all(r.dst != subnet for r in h.route_set()), f"{h.name} still routes {subnet}"
+            if routed:
+                assert route(subnet, owner.lan_ip) in h.route_set(), f"{h.name} dropped {subnet}"
+            else:
+                assert all(r.dst != subnet for r in h.route_set()), f"{h.name} still routes {subnet}"
         return True
     return check
 
@@ -224,7 +228,8 @@ def test_simultaneous_claims_of_one_subnet(make_lab, times):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_restarted_host_gets_its_subnet_back(make_lab, sig):
-    """h2 stops (SIGTERM or kill -9): the others keep its lease "reserved" (no route).
+    """h2 stops (SIGTERM or kill -9): the others keep its lease "reserved", and its
+    route while it restarts (graceful restart: its host answers).
     Restarted, it reclaims the same subnet with the same claim time from its state
     file; restarted again without the state file, a peer that remembers the lease
     gives it back."""
@@ -238,7 +243,7 @@ def test_restarted_host_gets_its_subnet_back(make_lab, sig):
 
     for round_ in ("state file", "no state file"):
         h2.stop(sig)
-        wait_until(reserved_on([h0, h1], mine, h2, 3600), 5,
+        wait_until(reserved_on([h0, h1], mine, h2, 3600, routed=True), 5,
                    msg=f"{mine} reserved for h2 on h0 and h1")
         if round_ == "no state file":
             h2.lease_file.unlink()
@@ -257,7 +262,7 @@ def test_restarted_host_gets_its_subnet_back(make_lab, sig):
 
 
 def test_reservation_kept_while_down_told_to_joiners_then_expires(make_lab):
-    """lease-hold 5 s. h2 stops (SIGTERM): h0 and h1 keep its lease reserved, and so
+    """lease-hold 5 s. h2 leaves (shutdown): h0 and h1 keep its lease reserved, and so
     do two hosts joining while it is down: h4 (a fresh host) is told the reservation
     and takes another subnet; h3, whose state file names h2's subnet with a newer
     claim time, loses that claim to the reservation and takes another one too. Once
@@ -271,7 +276,7 @@ def test_reservation_kept_while_down_told_to_joiners_then_expires(make_lab):
     s2 = leases[h2][4]
 
     t_down = time.monotonic()
-    assert h2.stop(signal.SIGTERM) == 0
+    assert h2.leave() == 0
     wait_until(reserved_on([h0, h1], s2, h2, hold), 2, msg=f"{s2} reserved on h0 and h1")
 
     h3.write_lease_state((s2, now_ms()))
@@ -341,7 +346,8 @@ def test_lease_of_a_host_gone_before_a_joiner_met_it_becomes_a_reservation(make_
 # --------------------------------------------------------------------------
 
 def test_seed_dies_mesh_survives_and_new_host_joins_via_another_seed(make_lab):
-    """h1..h3 know only the seed h0. h0 is killed (kill -9): h1..h3 keep their sessions
+    """h1..h3 know only the seed h0. h0's host dies (its hgwd killed with kill -9, its
+    LAN link cut: no sign of life, so no graceful restart): h1..h3 keep their sessions
     (no flap) and routes to each other, keep dialling the seed, and keep its lease
     reserved. h4, configured with the surviving h2 as its seed, learns h1 and h3 from
     it, joins the mesh with a lease of its own (not h0's), and its container reaches
@@ -357,6 +363,7 @@ def test_seed_dies_mesh_survives_and_new_host_joins_via_another_seed(make_lab):
 
     t_kill = time.monotonic()
     h0.kill()
+    lab.partition(survivors + [h4], [h0])
 
     lost = []
 
@@ -679,7 +686,7 @@ def test_subnet_freed_by_expiry_goes_to_exactly_one_waiting_host(make_lab):
                            if o is not h), 5, msg="a full mesh of h0..h3")
 
     t_down = time.monotonic()
-    assert h1.stop(signal.SIGTERM) == 0
+    assert h1.leave() == 0
     rest = [h0, h2, h3]
     wait_until(lambda: h2.lease() or h3.lease(), hold + 10 + 3,
                msg=f"{s1} to be leased again after its reservation expired")

@@ -66,10 +66,10 @@ def dial_attempts(dialers, target, duration: float) -> dict:
 
 
 def test_member_leaving_cleanly_is_forgotten_at_once(make_lab):
-    """SIGTERM of h3 (learned from the seed by h1 and h2, dialled in to h0): at once (1 s,
+    """h3 leaves (shutdown; learned from the seed by h1 and h2, dialled in to h0): at once (1 s,
     the polling included) it is in no host's show members or show peers (its lease
     stays reserved).
-    SIGTERM of the seed h0: it is a configured neighbor, so the others keep it,
+    The seed h0 leaves (shutdown): it is a configured neighbor, so the others keep it,
     "dialling (seed)" with no give-up time, and meet it again when it comes back."""
     lab = make_lab(4)
     h0, h1, h2, h3 = lab.hosts
@@ -79,7 +79,7 @@ def test_member_leaving_cleanly_is_forgotten_at_once(make_lab):
         assert h.members()[h3.lan_ip]["source"] in ("dialled us", f"from peer {h0.lan_ip}")
 
     t0 = time.monotonic()
-    assert h3.stop(signal.SIGTERM) == 0
+    assert h3.leave() == 0
     times = times_until_each(forgotten_by([h0, h1, h2], h3), timeout=3, start=t0,
                              msg="h3 to be forgotten after its clean exit")
     assert max(times.values()) <= 1.0, f"forgotten after {times}"  # not after a timeout: at once
@@ -89,7 +89,7 @@ def test_member_leaving_cleanly_is_forgotten_at_once(make_lab):
         assert e["owner"] == h3.node_id and e["state"] == "reserved", e
     lab.check_lease_mesh([h0, h1, h2])
 
-    assert h0.stop(signal.SIGTERM) == 0
+    assert h0.leave() == 0
 
     def seed_kept():
         for h in (h1, h2):

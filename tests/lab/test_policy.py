@@ -1,6 +1,5 @@
 """Lab tests of hgwd's route selection: gateways that are not on-link, and prefixes claimed by two nodes."""
 
-import signal
 
 from hgwlab import node_id_key, route, wait_until
 
@@ -74,7 +73,7 @@ def test_same_prefix_from_two_nodes(make_lab):
                               h2: {route(h0.subnet, h0.lan_ip), route(h1.subnet, h1.lan_ip)}})
 
     # The lower claimant leaves: h0 fails over to the other one, and the conflict is over.
-    assert low.stop(signal.SIGTERM) == 0
+    assert low.leave() == 0
 
     def failed_over():
         r = h0.show_route(CONFLICT)

@@ -255,7 +255,7 @@ def test_metrics_equal_show_json(make_lab):
     assert any(n == "hgw_build_info" for n, _ in values)
     assert m(values, "hgw_uptime_seconds") > 0
 
-    assert h2.stop() == 0
+    assert h2.leave() == 0
     wait_until(lambda: h0.peer(h2)["state"] != "established", 10, msg="h0 to see h2 down")
     wait_until(lambda: h0.show_route(h2.subnet) is None or not h0.show_route(h2.subnet)["installed"],
                10, msg="h2's route to leave h0's kernel")

@@ -232,7 +232,7 @@ test_every_definition_loads(void **state)
 		assert_non_null(d->syntax);
 		assert_non_null(d->help);
 		assert_true(d->modes != 0 && (d->modes & ~CMD_MODE_ALL) == 0);
-		assert_true((d->flags & ~(CMD_F_PRIV | CMD_F_HIDDEN)) == 0);
+		assert_true((d->flags & ~(CMD_F_PRIV | CMD_F_HIDDEN | CMD_F_FULL)) == 0);
 		/* built without handlers: nothing of the daemon is linked */
 		assert_null(d->fn);
 		/* each alone, so that one bad entry names itself */
@@ -321,6 +321,10 @@ test_commands_present(void **state)
 		{ V, "configure terminal", "configure terminal" },
 		{ C, "router hgw", "router hgw" },
 		{ R, "do show peers", "do LINE" },
+		{ V, "shutdown", "shutdown" },
+		{ V, "sh peers", "show peers [PEER] [detail] [json]" },
+		{ R, "graceful-restart restart-time 3", "graceful-restart [restart-time (1-3600)]" },
+		{ R, "no graceful-restart", "no graceful-restart" },
 	};
 	struct cmd_match *m = malloc(sizeof(*m));
 	const char *got;
@@ -337,6 +341,8 @@ test_commands_present(void **state)
 	assert_null(match(*state, V, "timers giveup 30", m));
 	assert_int_equal(m->status, CMD_MATCH_UNKNOWN);
 	assert_null(match(*state, V, "router hgw", m));
+	assert_null(match(*state, V, "shut", m));	/* spelled out only */
+	assert_null(match(*state, C, "shutdown", m));
 	assert_null(match(*state, R, "timers giveup x", m));
 	assert_int_equal(m->status, CMD_MATCH_BAD_VALUE);
 	free(m);
@@ -407,13 +413,14 @@ test_complete(void **state)
 		{ R, "show ", "debugging fib leases logging members peers routes running-config summary version" },
 		{ V, "show r", "routes running-config" },
 		{ V, "sh", "show" },
+		{ V, "shutdown", "" },	/* spelled out, never TAB-completed */
 		{ V, "con", "configure" },
 		{ V, "configure ", "terminal" },
 		{ C, "r", "router" },
 		{ R, "timers ", "giveup keepalive startup" },
 		{ R, "timers g", "giveup" },
-		{ R, "no ", "address allow cluster-network discovery encap ip-forward ip-masq max-prefixes "
-		    "mesh-network neighbor network node-id secret-file timers tls" },
+		{ R, "no ", "address allow cluster-network discovery encap graceful-restart ip-forward "
+		    "ip-masq max-prefixes mesh-network neighbor network node-id secret-file timers tls" },
 		{ R, "encap ", "none vxlan" },
 		{ R, "encap vxlan ", "port vni" },
 		{ R, "kernel ", "metric off on protocol table" },

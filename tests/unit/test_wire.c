@@ -753,6 +753,8 @@ test_names(void **state)
 	    "cease/connection collision");
 	assert_string_equal(hgw_notify_name(HGW_ERR_CEASE, HGW_CEASE_REFUSED),
 	    "cease/connection refused");
+	assert_string_equal(hgw_notify_name(HGW_ERR_CEASE, HGW_CEASE_RESTARTING),
+	    "cease/restarting");
 	assert_string_equal(hgw_notify_name(0, 0), "unknown error");
 	/* the numbers PROTOCOL.md gives */
 	assert_int_equal(HGW_ERR_HEADER, 1);
@@ -765,6 +767,7 @@ test_names(void **state)
 	assert_int_equal(HGW_HELLO_DUP_NODE_ID, 5);
 	assert_int_equal(HGW_UPD_BAD_SECTION, 5);
 	assert_int_equal(HGW_CEASE_REFUSED, 7);
+	assert_int_equal(HGW_CEASE_RESTARTING, 8);
 }
 
 /* ----------------------------------------------------------------- UPDATE */
