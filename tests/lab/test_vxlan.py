@@ -115,9 +115,9 @@ def test_direct_on_lan_vxlan_across_the_router(make_lab):
     text = h2.hgwsh_raw("show routes").stdout
     assert "installed vxlan" in text, text
 
-    # Stopping the far host removes its route, neighbour and FDB entries everywhere,
-    # and its own device.
-    h2.stop()
+    # Stopping the far host for good (hgwsh -c shutdown) removes its route,
+    # neighbour and FDB entries everywhere, and its own device.
+    h2.leave()
     wait_until(lambda: not t.proto_route(h0, h2.subnet) and not t.proto_route(h1, h2.subnet) and
                entries_ok(t, h0) and entries_ok(t, h1), 5, msg="h2's route and entries gone")
     assert t.vxlan_neighbors(h0) == set() and t.vxlan_fdb(h0) == set()
@@ -218,7 +218,7 @@ def test_ipv6_underlay(make_lab):
     assert f"via {h2.lan_ip6} dev {VXLAN}" in got, got
     link = h0.ip("-d", "link", "show", VXLAN).stdout
     assert "mtu 1430" in link and f"local {h0.lan_ip6} dev eth0" in link, link
-    h2.stop()
+    h2.leave()
     wait_until(lambda: t.proto_route(h0, h2.subnet6) == "" and entries_ok(t, h0) and entries_ok(t, h1), 5)
     assert t.vxlan_neighbors(h0) == set() and t.vxlan_fdb(h0) == set()
 
@@ -239,3 +239,34 @@ def test_stale_entries_swept(make_lab):
     t._underlay_route(h0, "A", add=True)   # went with the link
     wait_until(lambda: converged(t), 10, msg="the stray entries swept, ours kept")
     assert "removed stale neighbour entry 10.99.0.1" in h0.log_text()
+
+
+def test_vxlan_kept_across_a_graceful_restart_removed_on_shutdown(make_lab):
+    """SIGTERM (a restart): the device, its neighbour and FDB entries and the vxlan routes stay,
+    on the restarting host and on the others, and the next hgwd adopts them; a shutdown
+    removes them."""
+    lab = make_lab(3)
+    t = TwoLans(lab)
+    h0, h1, h2 = lab.hosts
+    start(t, extra="cluster-network 192.168.0.0/16\nno ip-masq")
+    wait_until(lambda: converged(t), 10, msg="direct and vxlan routes with their entries")
+    before = {h.name: (t.proto_route(h, h0.subnet), t.vxlan_neighbors(h), t.vxlan_fdb(h))
+              for h in (h1, h2)}
+    mine = (t.proto_route(h0, h2.subnet), t.vxlan_neighbors(h0), t.vxlan_fdb(h0))
+    h0.stop()               # SIGTERM: a restart
+    # While h0's daemon is down: everything still in place, on h0 and on the others.
+    assert t.has_device(h0)
+    assert (t.proto_route(h0, h2.subnet), t.vxlan_neighbors(h0), t.vxlan_fdb(h0)) == mine
+    stays_true(lambda: all((t.proto_route(h, h0.subnet), t.vxlan_neighbors(h),
+                            t.vxlan_fdb(h)) == before[h.name] for h in (h1, h2)), 1.0,
+               msg="the others' routes and entries for h0 unchanged")
+    h2.wait_container_ping(h0.container_ip)
+    h0.start(config=t.config(h0))
+    wait_until(lambda: converged(t), 10, msg="converged again after the restart")
+    assert (t.proto_route(h0, h2.subnet), t.vxlan_neighbors(h0), t.vxlan_fdb(h0)) == mine
+    # Leaving for good: the device and every entry go.
+    h0.leave()
+    wait_until(lambda: not t.has_device(h0) and t.proto_route(h0, h2.subnet) == "", 5,
+               msg="h0's device and routes gone")
+    wait_until(lambda: not t.proto_route(h2, h0.subnet) and entries_ok(t, h2), 5,
+               msg="h0's route and entries gone from h2")
