@@ -65,6 +65,10 @@ struct hgwd {
 	unsigned nrecent;
 
 	struct leases *leases;
+	/* Set by lease.c at init, asked by policy.c (which may not call lease.c):
+	 * a lease overlapping p, 1 with it and its owner, else 0. */
+	int (*lease_overlap)(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *leased,
+	    uint32_t *owner);
 	struct members *members;
 	struct hostnet *hostnet;	/* masquerade, forwarding, interface auto */
 

@@ -21,18 +21,30 @@
 #include "lan.h"
 #include "log.h"
 #include "origin.h"
+#include "ratelog.h"
 #include "peer.h"
 #include "sync.h"
 #include "util.h"
 
 #define NEVENTS		16
 #define EXPIRE_MAX_MS	60000	/* the expiry timer runs at the next expiry, at most this late */
+#define SETTLE_MS	5000	/* a claim known this long (its owner live) is settled */
+#define SENDBACK_MS	10000	/* a winning claim is sent back to a loser at most this often */
+#define SAVE_RETRY_MS	2000	/* a failed state-file write is retried this often */
+#define LEASES_MAX	4096	/* entries in the table, in total */
+#define LEASES_PER_OWNER 2	/* entries per owner: one per family */
+#define NBUCKETS	1024	/* the prefix index (a power of two) */
 
 struct lease {
 	struct hgw_prefix prefix;
 	uint32_t owner;
-	uint64_t claim_ms;	/* Unix time of the claim: the older wins */
+	uint64_t claim_ms;	/* Unix time of the claim: the older wins among concurrent claims */
 	uint64_t seen_ms;	/* monotonic: when last known live (by us or a vouching peer) */
+	uint64_t known_ms;	/* monotonic: when we first recorded this claim */
+	uint64_t sentback_ms;	/* monotonic: when last sent back to a loser */
+	int next;		/* the index's chain */
+	uint8_t firsthand;	/* its owner told us itself (or it is ours) */
+	uint8_t from_file;	/* ours, loaded from the state file, not settled yet */
 };
 
 struct leases {
@@ -44,10 +56,18 @@ struct leases {
 	uint64_t event_ms[NEVENTS];
 	unsigned nevents;
 	struct event *expire_ev;
+	struct event *save_ev;		/* retries a failed state-file write */
+	int unsaved;			/* the state file is not up to date */
+	char save_error[192];
+	uint64_t sync_done_ms;		/* monotonic; 0: the initial sync is not over */
+	uint64_t refused;		/* claims and releases refused */
+	char last_refused[320];
+	int head[NBUCKETS];		/* the prefix index: first entry per bucket, -1 */
 };
 
 static void expire_cb(evutil_socket_t fd, short what, void *arg);
 static void schedule_expiry(struct hgwd *d);
+static int settled(struct hgwd *d, const struct lease *e);
 
 /* Is the owner live: us, or a node we hold an established session with? */
 static int
@@ -85,29 +105,87 @@ event_log(struct leases *L, const char *fmt, ...)
 	log_info("lease: %s", L->events[i]);
 }
 
-static struct lease *
-find_overlap(struct leases *L, const struct hgw_prefix *p, size_t from)
+/* The index: every entry is a subnet of one length inside the cluster
+ * network (anything else is refused), so two entries overlap only when
+ * equal, and one hash look-up finds a conflict. */
+static unsigned
+bucket(const struct hgw_prefix *p)
 {
-	size_t i;
+	unsigned h = 2166136261u ^ p->family ^ ((unsigned)p->plen << 8);
+	size_t k;
 
-	for (i = from; i < L->n; i++)
-		if (hgw_prefix_overlaps(&L->tab[i].prefix, p))
+	for (k = 0; k < sizeof(p->bytes); k++)
+		h = (h ^ p->bytes[k]) * 16777619u;
+	return h & (NBUCKETS - 1);
+}
+
+static void
+index_link(struct leases *L, int i)
+{
+	unsigned b = bucket(&L->tab[i].prefix);
+
+	L->tab[i].next = L->head[b];
+	L->head[b] = i;
+}
+
+static void
+index_unlink(struct leases *L, int i)
+{
+	int *pp = &L->head[bucket(&L->tab[i].prefix)];
+
+	while (*pp >= 0 && *pp != i)
+		pp = &L->tab[*pp].next;
+	if (*pp == i)
+		*pp = L->tab[i].next;
+}
+
+static struct lease *
+find_overlap(struct leases *L, const struct hgw_prefix *p)
+{
+	int i;
+
+	for (i = L->head[bucket(p)]; i >= 0; i = L->tab[i].next)
+		if (hgw_prefix_eq(&L->tab[i].prefix, p))
 			return &L->tab[i];
 	return NULL;
+}
+
+/* The entry of owner in family fi (one at most), or NULL. O(n), only on
+ * a first-hand claim or when adding an entry. */
+static struct lease *
+find_owner(struct leases *L, uint32_t owner, int family, size_t *count)
+{
+	struct lease *found = NULL;
+	size_t i;
+
+	*count = 0;
+	for (i = 0; i < L->n; i++)
+		if (L->tab[i].owner == owner) {
+			(*count)++;
+			if (L->tab[i].prefix.family == family)
+				found = &L->tab[i];
+		}
+	return found;
 }
 
 static void
 remove_at(struct leases *L, size_t i)
 {
+	size_t last = L->n - 1;
 	int f;
 
 	for (f = 0; f < 2; f++) {
 		if (L->mine[f] == (int)i)
 			L->mine[f] = -1;
-		else if (L->mine[f] > (int)i)
-			L->mine[f]--;
+		else if (L->mine[f] == (int)last)
+			L->mine[f] = (int)i;
 	}
-	memmove(&L->tab[i], &L->tab[i + 1], (L->n - i - 1) * sizeof(L->tab[0]));
+	index_unlink(L, (int)i);
+	if (i != last) {
+		index_unlink(L, (int)last);
+		L->tab[i] = L->tab[last];
+		index_link(L, (int)i);
+	}
 	L->n--;
 }
 
@@ -116,14 +194,16 @@ add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t
 {
 	struct lease *e;
 
-	if (grow_array((void **)&L->tab, &L->cap, L->n + 1, sizeof(*L->tab)) < 0)
+	if (L->n >= LEASES_MAX ||
+	    grow_array((void **)&L->tab, &L->cap, L->n + 1, sizeof(*L->tab)) < 0)
 		return NULL;
 	e = &L->tab[L->n++];
 	memset(e, 0, sizeof(*e));
 	e->prefix = *p;
 	e->owner = owner;
 	e->claim_ms = claim_ms;
-	e->seen_ms = now_ms();
+	e->seen_ms = e->known_ms = now_ms();
+	index_link(L, (int)(e - L->tab));
 	return e;
 }
 
@@ -138,23 +218,11 @@ wins(uint64_t a_ms, uint32_t a_owner, uint64_t b_ms, uint32_t b_owner)
 
 /* Files. */
 
-static int
-write_atomic(const char *path, const char *text, mode_t mode)
-{
-	char err[256];
-
-	if (file_write_atomic(path, text, strlen(text), mode, 0, 1, err, sizeof(err)) < 0) {
-		log_warnx("lease: cannot write %s", err);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 save_state(struct hgwd *d)
 {
 	struct leases *L = d->leases;
-	char text[512], pb[HGW_ADDRSTRLEN];
+	char text[512], pb[HGW_ADDRSTRLEN], err[160];
 	size_t off;
 	int f;
 
@@ -164,7 +232,31 @@ save_state(struct hgwd *d)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
 			    hgw_prefix_fmt(&L->tab[L->mine[f]].prefix, pb, sizeof(pb)),
 			    (unsigned long long)L->tab[L->mine[f]].claim_ms);
-	write_atomic(d->cfg.lease_file, text, 0644);
+	if (file_write_atomic(d->cfg.lease_file, text, strlen(text), 0644, 0, 1, err, sizeof(err)) < 0) {
+		struct timeval tv = { SAVE_RETRY_MS / 1000, (SAVE_RETRY_MS % 1000) * 1000 };
+
+		/* Said once per failure, retried until it works. */
+		if (!L->unsaved || strcmp(L->save_error, err) != 0)
+			log_warnx("lease: cannot write %s; retrying every %d s", err, SAVE_RETRY_MS / 1000);
+		snprintf(L->save_error, sizeof(L->save_error), "%s", err);
+		L->unsaved = 1;
+		if (L->save_ev != NULL)
+			event_add(L->save_ev, &tv);
+		return;
+	}
+	if (L->unsaved)
+		log_notice("lease: %s written", d->cfg.lease_file);
+	L->unsaved = 0;
+	L->save_error[0] = '\0';
+}
+
+static void
+save_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+
+	if (d->leases != NULL && d->leases->unsaved)
+		save_state(d);
 }
 
 /* Gossip. */
@@ -210,9 +302,11 @@ to_wire(struct hgwd *d, const struct lease *e, int op, struct hgw_lease *w)
 	w->owner = e->owner;
 	w->claim_ms = e->claim_ms;
 	w->prefix = e->prefix;
-	if (owner_live(d, e->owner))
+	if (owner_live(d, e->owner)) {
 		w->flags = HGW_LEASE_F_ACTIVE;
-	else {
+		if (e->owner == d->node_id && settled(d, e))
+			w->flags |= HGW_LEASE_F_SETTLED;
+	} else {
 		uint64_t age = now_ms() - e->seen_ms;
 
 		w->unseen_ms = age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
@@ -239,8 +333,10 @@ on_peer_up(void *arg, struct peer *p)
 	if (L == NULL)
 		return;
 	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id)
+		if (L->tab[i].owner == p->node_id) {
 			L->tab[i].seen_ms = now_ms();
+			L->tab[i].firsthand = 1;
+		}
 	if (L->n == 0 || (w = calloc(L->n, sizeof(*w))) == NULL)
 		return;
 	for (i = 0; i < L->n; i++)
@@ -287,7 +383,7 @@ taken(struct hgwd *d, const struct hgw_prefix *cand)
 {
 	size_t i;
 
-	if (find_overlap(d->leases, cand, 0) != NULL)
+	if (find_overlap(d->leases, cand) != NULL)
 		return 1;
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
@@ -329,6 +425,8 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 
 	if ((e = add_entry(L, p, d->node_id, claim_ms)) == NULL)
 		return;
+	e->firsthand = 1;
+	e->from_file = strcmp(how, "from the state file") == 0;
 	L->mine[fi] = (int)(e - L->tab);
 	L->error[fi][0] = '\0';
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
@@ -390,11 +488,87 @@ on_sync_done(void *arg, const char *why)
 
 	if (d->leases == NULL)
 		return;
+	if (d->leases->sync_done_ms == 0)
+		d->leases->sync_done_ms = now_ms();
 	for (fi = 0; fi < 2; fi++)
 		claim(d, fi);
 }
 
 /* Receiving. */
+
+/* The subnet a claim may name: inside the cluster network, of subnet-length. */
+static int
+fits(const struct hgwd *d, const struct hgw_prefix *p)
+{
+	int fi = fam_index(p->family);
+
+	return d->cfg.lease_len[fi] && p->plen == d->cfg.lease_len[fi] &&
+	    hgw_prefix_contains(&d->cfg.lease_net[fi], p);
+}
+
+/* A claim known to us long enough, whose owner is live, is settled: only a
+ * concurrent claim may contest it. Our own from the state file is settled
+ * only once the initial sync has been over for a while. */
+static int
+settled(struct hgwd *d, const struct lease *e)
+{
+	uint64_t now = now_ms();
+
+	if (now - e->known_ms < SETTLE_MS || !(e->firsthand || owner_live(d, e->owner)))
+		return 0;
+	if (e->from_file)
+		return d->leases->sync_done_ms != 0 && now - d->leases->sync_done_ms >= SETTLE_MS;
+	return 1;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+refuse(struct hgwd *d, struct peer *from, const struct hgw_lease *w, const char *fmt, ...)
+{
+	struct leases *L = d->leases;
+	char why[128], pb[HGW_ADDRSTRLEN], nb[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	L->refused++;
+	snprintf(L->last_refused, sizeof(L->last_refused), "%s %s of node %s from %s: %s",
+	    w->op == HGW_LEASE_CLAIM ? "claim" : "release", hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
+	    hgw_nodeid_fmt(w->owner, nb, sizeof(nb)), from != NULL ? from->name : "?", why);
+	if (ratelog_allow(from != NULL ? &from->addr : NULL))
+		log_notice("lease: refused %s", L->last_refused);
+}
+
+/* The winning entry e goes back to the sender of a losing claim, so the
+ * loser moves at once; at most every SENDBACK_MS (two nodes that both keep
+ * their own must not feed each other). */
+static void
+send_back(struct hgwd *d, struct peer *from, struct lease *e)
+{
+	struct hgw_lease back;
+	uint64_t now = now_ms();
+
+	if (from == NULL || !owner_live(d, e->owner) ||
+	    (e->sentback_ms != 0 && now - e->sentback_ms < SENDBACK_MS))
+		return;
+	e->sentback_ms = now;
+	to_wire(d, e, HGW_LEASE_CLAIM, &back);
+	send_entries(d, from, &back, 1);
+}
+
+static void
+log_conflict(struct leases *L, struct peer *from, const struct hgw_prefix *p, uint32_t win,
+    uint64_t win_ms, uint32_t lose, uint64_t lose_ms, const char *how)
+{
+	char pb[HGW_ADDRSTRLEN], a[16], b[16];
+
+	if (!ratelog_allow(from != NULL ? &from->addr : NULL))
+		return;
+	event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
+	    hgw_prefix_fmt(p, pb, sizeof(pb)), hgw_nodeid_fmt(win, a, sizeof(a)),
+	    how != NULL ? how : win_ms == lose_ms ? "claimed it at the same time as (lower node id)" :
+	    "claimed it earlier than", hgw_nodeid_fmt(lose, b, sizeof(b)), a);
+}
 
 /* When the sender heard of it: the owner was last seen live unseen_ms ago. */
 static uint64_t
@@ -407,23 +581,54 @@ seen_at(const struct hgw_lease *w)
 	return w->unseen_ms < now ? now - w->unseen_ms : 0;
 }
 
+/* Does the claim w take e's subnet? The older claim wins (then the lower
+ * node id) only among claims made at the same time; see PROTOCOL.md,
+ * Security. auth: w comes from its owner's own session. */
+static int
+claim_wins(struct hgwd *d, const struct lease *e, const struct hgw_lease *w, int auth)
+{
+	uint64_t hold = (uint64_t)d->cfg.lease_hold_s * 1000;
+	int order = wins(w->claim_ms, w->owner, e->claim_ms, e->owner);
+	int mine = e->owner == d->node_id, firm = settled(d, e);
+
+	if (!auth) {
+		/* A hint displaces only another hint, or our unsettled claim
+		 * from the state file. */
+		if (mine)
+			return order && e->from_file && !firm;
+		return order && !e->firsthand && !owner_live(d, e->owner);
+	}
+	if (mine && e->from_file && !firm && (w->flags & HGW_LEASE_F_SETTLED))
+		/* Ours from the state file yields to a live owner's settled
+		 * lease: a copy of the same claim (a cloned state file) or one
+		 * made after ours had expired (back after lease-hold). */
+		return order || w->claim_ms == e->claim_ms || w->claim_ms > e->claim_ms + hold;
+	if (!firm)
+		return order;
+	/* Settled: a clock far in the past, a host back after lease-hold or a
+	 * copy of the same claim yields; a split healed is settled by order. */
+	return order && w->claim_ms != e->claim_ms && e->claim_ms - w->claim_ms <= hold;
+}
+
 static void
 rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 {
 	struct leases *L = d->leases;
 	int fi = fam_index(w->prefix.family);
+	int auth = from != NULL && from->node_id == w->owner;
 	struct lease *e;
-	char pb[HGW_ADDRSTRLEN], a[16], b[16];
-	size_t i;
+	size_t count;
 
+	if (!fits(d, &w->prefix)) {
+		refuse(d, from, w, "not a /%d of the cluster network", d->cfg.lease_len[fi]);
+		return;
+	}
 	if (w->owner == d->node_id) {
 		/* A peer remembers a lease of ours: take it back if we have none
 		 * (a restart that lost the state file), else tell it we moved. */
 		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->tab[L->mine[fi]].prefix, &w->prefix))
 			return;
-		if (L->mine[fi] < 0 && family_wanted(d, fi) &&
-		    hgw_prefix_contains(&d->cfg.lease_net[fi], &w->prefix) &&
-		    w->prefix.plen == d->cfg.lease_len[fi] && !taken(d, &w->prefix)) {
+		if (L->mine[fi] < 0 && family_wanted(d, fi) && !taken(d, &w->prefix)) {
 			take(d, fi, &w->prefix, w->claim_ms, "remembered by a peer");
 			return;
 		}
@@ -438,73 +643,87 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		}
 		return;
 	}
-	/* Every claim that overlaps this one must lose to it, or it loses. */
-	for (i = 0; (e = find_overlap(L, &w->prefix, i)) != NULL; ) {
-		size_t idx = (size_t)(e - L->tab);
-
-		if (e->owner == w->owner && hgw_prefix_eq(&e->prefix, &w->prefix)) {
+	if (!auth && owner_live(d, w->owner))
+		return;		/* its owner, in session with us, speaks for itself */
+	e = find_overlap(L, &w->prefix);
+	if (e != NULL && e->owner == w->owner) {
+		if (auth) {
+			e->claim_ms = w->claim_ms;
+			e->seen_ms = now_ms();
+			e->firsthand = 1;
+		} else {
+			/* A relayed age only ever makes a reservation last longer. */
 			uint64_t seen = seen_at(w);
 
-			e->claim_ms = w->claim_ms;
 			if (seen > e->seen_ms)
 				e->seen_ms = seen;
-			return;
 		}
-		if (wins(e->claim_ms, e->owner, w->claim_ms, w->owner)) {
-			event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
-			    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-			    hgw_nodeid_fmt(e->owner, a, sizeof(a)),
-			    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
-			    "claimed it earlier than", hgw_nodeid_fmt(w->owner, b, sizeof(b)), a);
-			/* Tell the sender who holds it, when the holder is live:
-			 * the loser moves at once instead of after a conflict
-			 * elsewhere. (A reservation is not sent back: both would
-			 * keep resending it.) */
-			if (from != NULL && owner_live(d, e->owner)) {
-				struct hgw_lease back;
+		return;
+	}
+	if (e != NULL) {
+		int mine = e->owner == d->node_id;
 
-				to_wire(d, e, HGW_LEASE_CLAIM, &back);
-				send_entries(d, from, &back, 1);
+		if (!claim_wins(d, e, w, auth)) {
+			if (auth || mine)
+				log_conflict(L, from, &w->prefix, e->owner, e->claim_ms, w->owner, w->claim_ms,
+				    settled(d, e) && !wins(e->claim_ms, e->owner, w->claim_ms, w->owner) ?
+				    "holds it (settled, live) against the later-made claim of" : NULL);
+			if (auth) {
+				char nb[16];
+
+				refuse(d, from, w, "held by node %s",
+				    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
 			}
+			send_back(d, from, e);
 			return;
 		}
-		event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
-		    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-		    hgw_nodeid_fmt(w->owner, a, sizeof(a)),
-		    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
-		    "claimed it earlier than", hgw_nodeid_fmt(e->owner, b, sizeof(b)), a);
-		if (e->owner == d->node_id) {
+		log_conflict(L, from, &w->prefix, w->owner, w->claim_ms, e->owner, e->claim_ms, NULL);
+		if (mine) {
 			int mf = fam_index(e->prefix.family);
 			struct lease *n;
 
 			release_mine(d, mf, "lost a conflict; choosing another subnet");
 			if ((n = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
-				n->seen_ms = seen_at(w);
+				n->firsthand = (uint8_t)auth;
 			claim(d, mf);
 			return;
 		}
-		remove_at(L, idx);
-		i = idx;
+		remove_at(L, (size_t)(e - L->tab));
 	}
-	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
-		e->seen_ms = seen_at(w);
+	/* An owner holds one lease per family: a first-hand claim of another
+	 * subnet replaces its old one. */
+	e = find_owner(L, w->owner, w->prefix.family, &count);
+	if (e != NULL && auth) {
+		remove_at(L, (size_t)(e - L->tab));
+		count--;
+	} else if (e != NULL || count >= LEASES_PER_OWNER) {
+		refuse(d, from, w, "node holds a lease in that family already");
+		return;
+	}
+	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) == NULL) {
+		refuse(d, from, w, "the lease table is full (%d entries)", LEASES_MAX);
+		return;
+	}
+	/* A relayed entry's clock starts when we first hear of it. */
+	e->firsthand = (uint8_t)auth;
 	schedule_expiry(d);
 }
 
 static void
-rx_release(struct hgwd *d, const struct hgw_lease *w)
+rx_release(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 {
 	struct leases *L = d->leases;
-	size_t i;
+	struct lease *e;
 	int fi;
 
 	if (w->owner == d->node_id)
 		return;		/* only we release ours */
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == w->owner && hgw_prefix_eq(&L->tab[i].prefix, &w->prefix)) {
-			remove_at(L, i);
-			break;
-		}
+	if (from == NULL || from->node_id != w->owner) {
+		refuse(d, from, w, "only its owner may release it");
+		return;
+	}
+	if ((e = find_overlap(L, &w->prefix)) != NULL && e->owner == w->owner)
+		remove_at(L, (size_t)(e - L->tab));
 	/* A subnet came free: a node without a lease may take one now. */
 	for (fi = 0; fi < 2; fi++)
 		if (L->mine[fi] < 0 && L->error[fi][0])
@@ -524,7 +743,7 @@ on_frame(void *arg, struct peer *p, const uint8_t *body, size_t len)
 		if (w.op == HGW_LEASE_CLAIM)
 			rx_claim(d, p, &w);
 		else
-			rx_release(d, &w);
+			rx_release(d, p, &w);
 	}
 }
 
@@ -626,6 +845,38 @@ load_state(struct hgwd *d)
 	fclose(f);
 }
 
+/* For policy.c (d->lease_overlap): a lease of another length than p that
+ * contains it or lies inside it, or the same subnet. */
+static int
+lease_overlap(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *leased,
+    uint32_t *owner)
+{
+	struct leases *L = d->leases;
+	int fi = fam_index(p->family), len = d->cfg.lease_len[fi];
+	struct hgw_prefix q;
+	const struct lease *e;
+	size_t i;
+
+	if (L == NULL || !len || !hgw_prefix_overlaps(&d->cfg.lease_net[fi], p))
+		return 0;
+	if (p->plen >= len) {
+		q = *p;
+		q.plen = (uint8_t)len;
+		hgw_prefix_mask(&q);
+		e = find_overlap(L, &q);
+	} else {
+		/* A covering prefix: any lease inside it (the table is bounded). */
+		for (e = NULL, i = 0; i < L->n && e == NULL; i++)
+			if (hgw_prefix_contains(p, &L->tab[i].prefix))
+				e = &L->tab[i];
+	}
+	if (e == NULL)
+		return 0;
+	*leased = e->prefix;
+	*owner = e->owner;
+	return 1;
+}
+
 int
 leases_init(struct hgwd *d)
 {
@@ -635,9 +886,12 @@ leases_init(struct hgwd *d)
 	if (L == NULL)
 		return -1;
 	L->mine[0] = L->mine[1] = -1;
+	memset(L->head, 0xff, sizeof(L->head));	/* -1: empty buckets */
 	d->leases = L;
+	d->lease_overlap = lease_overlap;
 	L->expire_ev = evtimer_new(d->base, expire_cb, d);
-	if (L->expire_ev == NULL)
+	L->save_ev = evtimer_new(d->base, save_retry_cb, d);
+	if (L->expire_ev == NULL || L->save_ev == NULL)
 		return -1;
 	memset(&l, 0, sizeof(l));
 	l.name = "lease";
@@ -663,17 +917,28 @@ leases_free(struct hgwd *d)
 		return;
 	if (L->expire_ev)
 		event_free(L->expire_ev);
+	if (L->save_ev)
+		event_free(L->save_ev);
 	free(L->tab);
 	free(L);
 	d->leases = NULL;
+	d->lease_overlap = NULL;
 }
 
 void
 leases_reconfigure(struct hgwd *d)
 {
 	struct leases *L = d->leases;
+	size_t i;
 	int fi;
 
+	/* Entries that no longer fit (another subnet-length) go: the index
+	 * and the rules assume one length per family. */
+	for (i = 0; i < L->n;)
+		if (L->tab[i].owner != d->node_id && !fits(d, &L->tab[i].prefix))
+			remove_at(L, i);
+		else
+			i++;
 	for (fi = 0; fi < 2; fi++) {
 		if (L->mine[fi] < 0)
 			continue;
@@ -778,4 +1043,21 @@ leases_events(const struct hgwd *d, const char **out, size_t max)
 	for (k = first; k < L->nevents && n < max; k++)
 		out[n++] = L->events[k % NEVENTS];
 	return n;
+}
+
+uint64_t
+leases_refused(const struct hgwd *d, const char **last)
+{
+	const struct leases *L = d->leases;
+
+	*last = L != NULL ? L->last_refused : "";
+	return L != NULL ? L->refused : 0;
+}
+
+const char *
+leases_unsaved(const struct hgwd *d)
+{
+	const struct leases *L = d->leases;
+
+	return L != NULL && L->unsaved ? L->save_error : NULL;
 }

@@ -1,8 +1,10 @@
 /* policy.c: what a peer may announce: special and foreign prefixes, third
- * parties, cluster networks, the LAN, our own networks, and prefix limits. */
+ * parties, cluster networks, the LAN, our own networks, other origins'
+ * routes and other nodes' leases (PROTOCOL.md, Security), and prefix limits. */
 #include <stdio.h>
 #include <string.h>
 
+#include "hgwd.h"
 #include "kernel.h"
 #include "lan.h"
 #include "peer.h"
@@ -78,5 +80,41 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 			    hgw_prefix_fmt(&d->cfg.networks[k], b, sizeof(b)));
 			return buf;
 		}
+	/* Another node's lease: nobody announces a subnet inside it or
+	 * covering it. (The same subnet is a visible conflict in the RIB, where
+	 * the incumbent keeps it, while the lease conflict is settled.) */
+	if (d->lease_overlap != NULL) {
+		struct hgw_prefix leased;
+		uint32_t owner;
+		char nb[16];
+
+		if (d->lease_overlap(d, pfx, &leased, &owner) && owner != it->origin &&
+		    !hgw_prefix_eq(&leased, pfx)) {
+			snprintf(buf, len, "overlaps node %s's lease %s",
+			    hgw_nodeid_fmt(owner, nb, sizeof(nb)), hgw_prefix_fmt(&leased, b, sizeof(b)));
+			return buf;
+		}
+	}
+	/* A more-specific of another origin's route would steer its traffic. */
+	{
+		struct hgw_prefix up = *pfx;
+		const struct rib_entry *e;
+		const struct rib_path *rp;
+		char nb[16];
+
+		while (up.plen > 0) {
+			up.plen--;
+			hgw_prefix_mask(&up);
+			if ((e = rib_lookup(&d->rib, &up)) == NULL)
+				continue;
+			for (rp = e->paths; rp != NULL; rp = rp->next)
+				if (rp->origin != it->origin) {
+					snprintf(buf, len, "inside node %s's route %s",
+					    hgw_nodeid_fmt(rp->origin, nb, sizeof(nb)),
+					    hgw_prefix_fmt(&up, b, sizeof(b)));
+					return buf;
+				}
+		}
+	}
 	return NULL;
 }

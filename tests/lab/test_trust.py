@@ -1,0 +1,234 @@
+"""Trust the sender, not the message (issue 10): hostile peers against the lease mesh.
+
+Topology: h0 (the seed) and h1 run hgwd leasing out of 10.244.0.0/16 with their
+containers in their leases; h2 runs no daemon: its namespace hosts the attacker,
+a scripted client (hgwwire.ScriptedPeer) that completes the HELLO exchange with
+the LEASE capability and then sends forged LEASE and UPDATE frames, as a host on
+the LAN with no key could when no secret is set (or any holder of the key).
+
+Each attack checks (``Victims.check``): both hosts' leases and lease files,
+both kernels' routes and the containers' pings are unchanged; h0-h1 is the
+same session, never flapped; the refusal is counted in ``show leases json``
+(``refused``/``lastRefused``) and logged once (rate-limited).
+"""
+
+import ipaddress
+import os
+import resource
+import signal
+import time
+
+import pytest
+
+from hgwlab import frame, stays_true, wait_until
+from hgwwire import CAP_IPV4, announce
+
+FAST = (0.2, 0.6)
+CLUSTER = "10.244.0.0/16"
+ATTACKER_ID = "10.60.6.50"
+MSG_LEASE = 7
+CAP_LEASES = 0x8
+LEASE_CLAIM, LEASE_RELEASE = 1, 2
+F_ACTIVE = 0x1
+
+
+def lease_entry(op, prefix, owner, claim_ms, flags=0, unseen_ms=0) -> bytes:
+    """One LEASE entry (proto/PROTOCOL.md): op, flags, family, length, owner, claim time,
+    unseen for, the prefix address in full."""
+    net = ipaddress.ip_network(prefix)
+    owner_b = ipaddress.IPv4Address(owner).packed if isinstance(owner, str) else owner.to_bytes(4, "big")
+    return (bytes([op, flags, net.version, net.prefixlen]) + owner_b + int(claim_ms).to_bytes(8, "big")
+            + int(unseen_ms).to_bytes(4, "big") + net.network_address.packed)
+
+
+def lease_frames(entries, max_frame=65536) -> list[bytes]:
+    """LEASE frames carrying ``entries`` (bytes each), as many per frame as fit."""
+    out, body = [], b""
+    for e in entries:
+        if 8 + len(body) + len(e) > max_frame:
+            out.append(frame(MSG_LEASE, body))
+            body = b""
+        body += e
+    if body:
+        out.append(frame(MSG_LEASE, body))
+    return out
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def cpu_s(h) -> float:
+    """User + system CPU seconds of h's hgwd so far."""
+    with open(f"/proc/{h.daemon.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_leasing(hosts, seed, hold="1h"):
+    for h in hosts:
+        h.start(wait=False, neighbors=[] if h is seed else [seed], networks=[], timers=FAST,
+                extra_config=h.lease_config(hold=hold))
+    for h in hosts:
+        h.wait_ready()
+
+
+@pytest.fixture
+def mesh(make_lab):
+    """h0 (seed) and h1 leasing, containers moved into their leases, pings working."""
+    lab = make_lab(3)
+    h0, h1, _ = lab.hosts
+    start_leasing([h0, h1], seed=h0)
+    leases = lab.wait_lease_mesh([h0, h1])
+    for h in (h0, h1):
+        h.use_subnet(leases[h][4])
+    lab.wait_full_connectivity(hosts=[h0, h1], timeout=10)
+    # Let the leases settle (a few seconds known to every host: PROTOCOL.md, Security).
+    wait_until(lambda: all(h.leases()["leases"] for h in (h0, h1)), 3)
+    return lab, leases
+
+
+class Victims:
+    """What must not change: leases (tables and files), routes, the h0-h1 session, pings."""
+
+    def __init__(self, lab, leases):
+        self.lab, self.leases = lab, leases
+        self.h0, self.h1 = lab.hosts[:2]
+        self.tables = {h: self.table(h) for h in (self.h0, self.h1)}
+        self.files = {h: h.lease_state() for h in (self.h0, self.h1)}
+        self.routes = {h: h.route_set() for h in (self.h0, self.h1)}
+        self.env = {h: h.subnet_env() for h in (self.h0, self.h1)}
+        self.p01 = self.h0.peer(self.h1)
+        self.refused = {h: h.leases()["refused"] for h in (self.h0, self.h1)}
+
+    @staticmethod
+    def table(h):
+        """{subnet: (owner, state, claim time)} of the leases of live owners and our own."""
+        return {s: (e["owner"], e["state"], e["claimedAtMs"]) for s, e in h.lease_table().items()
+                if e["state"] in ("mine", "active")}
+
+    def same(self):
+        for h in (self.h0, self.h1):
+            assert h.running, f"hgwd on {h.name} died"
+            assert self.table(h) == self.tables[h], f"{h.name}'s leases: {self.table(h)} != {self.tables[h]}"
+            assert h.lease_state() == self.files[h], f"{h.name}'s lease file changed"
+            assert h.subnet_env() == self.env[h], f"{h.name}'s subnet.env changed"
+            assert h.route_set() == self.routes[h], f"{h.name}'s routes: {h.route_set()} != {self.routes[h]}"
+        p = self.h0.peer(self.h1)
+        assert p["state"] == "established" and p["flaps"] == self.p01["flaps"], p
+        return True
+
+    def check(self, what, refused_on=None, min_refused=1):
+        """Nothing changed (and stays so for a second); the refusal counted and logged."""
+        stays_true(self.same, 1.0, msg=f"the mesh unchanged after {what}")
+        self.lab.wait_full_connectivity(hosts=[self.h0, self.h1], timeout=5)
+        for h in refused_on or ():
+            got = h.leases()
+            assert got["refused"] - self.refused[h] >= min_refused, f"{what}: {h.name} counted no refusal: {got}"
+            assert got["lastRefused"], got
+            assert "lease: refused " in h.log_text(), f"{what}: {h.name} logged no refusal"
+
+
+def attacker(lab, node_id=ATTACKER_ID, to=None):
+    """A session from h2's namespace to h0 (or ``to``) with the LEASE capability, HELLO exchanged."""
+    h0, _, h2 = lab.hosts
+    p = lab.connect(h2, to or h0)
+    p.handshake(node_id, caps=CAP_IPV4 | CAP_LEASES)
+    p.wait_frame(lambda f: f["name"] == "END-OF-RIB", msg="END-OF-RIB")
+    return p
+
+
+def settle(lab, leases):
+    """The victims' leases are settled once known for 5 s (lease.c SETTLE_MS): wait for it
+    by the claim's age as the owner shows it (claimedAtMs, wall clock)."""
+    h0, h1 = lab.hosts[:2]
+    claimed = max(h.lease_table()[leases[h][4]]["claimedAtMs"] for h in (h0, h1))
+    wait_until(lambda: now_ms() - claimed > 7000, 10, msg="the leases to settle")
+
+
+# --------------------------------------------------------------------------
+# row 1: a forged claim of a live host's subnet, then announcing it
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("to", ["observer", "victim"])
+def test_row1_forged_claim_of_a_live_subnet_changes_nothing(mesh, to):
+    """One LEASE claim for h1's subnet with claim time 0 (owner: the attacker's own id, then
+    h1's id as a relayed entry, then a third id), sent to h0 (an observer of h1's lease) or
+    to h1 itself, then an UPDATE announcing that subnet via the attacker: h1 keeps its lease,
+    its subnet.env and its routes; h0 keeps routing h1's subnet to h1; h0-h1 never flaps."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    settle(lab, leases)
+    victim_subnet = leases[h1][4]
+    target = h0 if to == "observer" else h1
+    v = Victims(lab, leases)
+    with attacker(lab, to=target) as p:
+        p.send(b"".join(lease_frames([
+            lease_entry(LEASE_CLAIM, victim_subnet, ATTACKER_ID, 0, flags=F_ACTIVE),
+            lease_entry(LEASE_CLAIM, victim_subnet, h1.node_id, 0, flags=F_ACTIVE),
+            lease_entry(LEASE_CLAIM, victim_subnet, "10.60.6.77", 0, flags=F_ACTIVE),
+        ])))
+        p.send(announce(ATTACKER_ID, h2.lan_ip, [victim_subnet]))
+        # The winning claim comes back to the attacker (so an honest loser moves at once).
+        p.wait_frame(lambda f: f["type"] == MSG_LEASE, msg="the winning claim sent back")
+        v.check("a forged claim of h1's subnet", refused_on=[target])
+        r = target.show_route(victim_subnet)
+        assert r["paths"][0]["origin"] == h1.node_id, r
+    assert h1.leases()["families"]["ipv4"]["lease"] == victim_subnet
+
+
+# --------------------------------------------------------------------------
+# row 2: a claim of the whole cluster network (or of another length)
+# --------------------------------------------------------------------------
+
+def test_row2_claim_of_the_cluster_network_is_refused(mesh):
+    """Claims of 10.244.0.0/16, of a /25 and a /23 inside it, and of a /24 outside it:
+    each refused (not a /24 of the cluster network); nobody releases anything."""
+    lab, leases = mesh
+    h0, h1, _ = lab.hosts
+    v = Victims(lab, leases)
+    bad = [CLUSTER, "10.244.200.0/25", "10.244.202.0/23", "10.99.0.0/24"]
+    with attacker(lab) as p:
+        p.send(b"".join(lease_frames([lease_entry(LEASE_CLAIM, s, ATTACKER_ID, 0, flags=F_ACTIVE)
+                                      for s in bad])))
+        wait_until(lambda: h0.leases()["refused"] - v.refused[h0] >= len(bad), 3,
+                   msg="the bad claims counted")
+        v.check("claims of the cluster network", refused_on=[h0], min_refused=len(bad))
+        assert not any(s in h0.lease_table() for s in bad), h0.lease_table()
+        assert "not a /24 of the cluster network" in h0.leases()["lastRefused"]
+        # Logged once per source in a burst, not once per entry.
+        assert h0.log_text().count("lease: refused ") <= 5
+
+
+# --------------------------------------------------------------------------
+# row 4: a RELEASE or an "unseen for" forged for a departed host's reservation
+# --------------------------------------------------------------------------
+
+def test_row4_release_and_age_of_a_departed_reservation_are_refused(mesh):
+    """h1 stops: h0 keeps its lease reserved for lease-hold (1 h). A RELEASE of it (owner h1)
+    from the attacker, and a claim of it with "unseen for" 0xffffffff, change nothing: the
+    reservation stays, and its expiry does not come sooner."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    s1 = leases[h1][4]
+    h1.stop(signal.SIGTERM)
+    wait_until(lambda: h0.lease_table()[s1]["state"] == "reserved", 3, msg="h1's lease reserved")
+    before = h0.lease_table()[s1]
+    refused = h0.leases()["refused"]
+    with attacker(lab) as p:
+        p.send(b"".join(lease_frames([
+            lease_entry(LEASE_RELEASE, s1, h1.node_id, before["claimedAtMs"]),
+            lease_entry(LEASE_CLAIM, s1, h1.node_id, before["claimedAtMs"], unseen_ms=0xffffffff),
+        ])))
+        wait_until(lambda: h0.leases()["refused"] > refused, 3, msg="the RELEASE refused")
+
+        def kept():
+            e = h0.lease_table().get(s1)
+            assert e is not None and e["owner"] == h1.node_id and e["state"] == "reserved", e
+            assert e["expiresInMs"] > 3500 * 1000, e
+            return True
+        stays_true(kept, 1.0, msg="h1's reservation kept")
+        # Nothing expired: no free subnet was handed out, h0 keeps its own.
+        assert h0.leases()["families"]["ipv4"]["lease"] == leases[h0][4]
+        assert "only its owner may release it" in h0.leases()["lastRefused"]
+    assert h0.running
