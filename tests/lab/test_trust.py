@@ -232,3 +232,52 @@ def test_row4_release_and_age_of_a_departed_reservation_are_refused(mesh):
         assert h0.leases()["families"]["ipv4"]["lease"] == leases[h0][4]
         assert "only its owner may release it" in h0.leases()["lastRefused"]
     assert h0.running
+
+
+# --------------------------------------------------------------------------
+# row 3: more-specifics (and a covering prefix) of another host's subnet
+# --------------------------------------------------------------------------
+
+def test_row3_more_specifics_of_a_lease_are_refused(mesh):
+    """Two /25s and a /32 inside h1's leased /24, and a /20 covering it, announced by the
+    attacker (its own origin, its own address as gateway): refused on h0 with the reason
+    in show peers (lastRefused) and counted (prefixesRefused); h1's traffic stays on h1."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    s1 = ipaddress.ip_network(leases[h1][4])
+    halves = [str(n) for n in s1.subnets(1)]
+    host = f"{s1.network_address + 2}/32"
+    cover = str(s1.supernet(new_prefix=20))
+    v = Victims(lab, leases)
+    with attacker(lab) as p:
+        p.send(announce(ATTACKER_ID, h2.lan_ip, halves + [host, cover]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] >= 4, 3, msg="the 4 prefixes refused")
+        v.check("more-specifics of h1's lease")
+        peer = h0.peer(h2)
+        assert peer["prefixesAccepted"] == 0, peer
+        assert f"overlaps node {h1.node_id}'s lease {s1}" in peer["lastRefused"], peer
+        for pfx in halves + [host, cover]:
+            assert h0.show_route(pfx) is None, h0.show_route(pfx)
+    # Logged once (the lab runs with debug peer on, which lists each one besides).
+    assert h0.log_text().count("(later refusals are counted in show peers)") == 1
+
+
+def test_row3_more_specific_of_a_static_route_is_refused(make_lab):
+    """Without leases: h1 announces its configured network; the attacker's /25 inside it
+    is refused (inside node h1's route) and h0 keeps h1's whole /24 on h1."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1])
+    h1.start(neighbors=[h0])
+    lab.wait_established()
+    lab.wait_routes(expected={h0: lab.expected_routes(h0), h1: lab.expected_routes(h1)})
+    net1 = ipaddress.ip_network(h1.own_networks()[0])
+    half = str(next(net1.subnets(1)))
+    routes0 = h0.route_set()
+    with lab.connect(h2, h0) as p:
+        p.handshake(ATTACKER_ID)
+        p.send(announce(ATTACKER_ID, h2.lan_ip, [half]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] == 1, 3, msg="the /25 refused")
+        stays_true(lambda: h0.route_set() == routes0, 1.0, msg="h0's routes unchanged")
+        assert f"inside node {h1.node_id}'s route {net1}" in h0.peer(h2)["lastRefused"]
+    lab.wait_full_connectivity(hosts=[h0, h1])
