@@ -21,6 +21,7 @@ struct ctl;
 struct cmd_tree;
 struct tls;
 struct leases;
+struct nodeid_tab;
 struct members;
 struct listen_state;
 struct origin;
@@ -70,6 +71,7 @@ struct hgwd {
 	int (*lease_overlap)(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *leased,
 	    uint32_t *owner);
 	struct members *members;
+	struct nodeid_tab *nodeids;	/* node id to address bindings (policy.c, nodeid.c) */
 	struct hostnet *hostnet;	/* masquerade, forwarding, interface auto */
 
 	struct ctl *ctl;

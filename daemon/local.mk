@@ -21,6 +21,7 @@ daemon_hgwd_SOURCES = \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \
 	daemon/ratelog.c daemon/ratelog.h \
+	daemon/nodeid.c daemon/nodeid.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
 	daemon/nft.c daemon/nft.h \
 	daemon/hostnet.c daemon/hostnet.h \

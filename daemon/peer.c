@@ -329,6 +329,7 @@ peer_down(struct peer *p, const struct session *s, enum peer_down_reason why, in
 	const struct peer_listener *l;
 
 	p->est = NULL;
+	policy_node_seen(d, p, 0);
 	FOREACH_LISTENER(d, l)
 		if (l->down != NULL)
 			l->down(l->arg, p, why);
@@ -459,6 +460,11 @@ check_hello(void *owner, struct session *s, const struct hgw_hello *h, struct hg
 		    hgw_nodeid_fmt(h->node_id, nb, sizeof(nb)));
 		return -1;
 	}
+	if (policy_node_id(d, p, h->node_id, err->text, sizeof(err->text)) < 0) {
+		err->code = HGW_ERR_HELLO;
+		err->subcode = HGW_HELLO_BAD_NODE_ID;
+		return -1;
+	}
 	return 0;
 }
 
@@ -513,6 +519,7 @@ establish(void *owner, struct session *s)
 	}
 	p->est = s;
 	p->node_id = h->node_id;
+	policy_node_seen(d, p, 1);
 	p->caps = h->caps;
 	snprintf(p->hostname, sizeof(p->hostname), "%s", h->hostname);
 	p->up_since_ms = session_established_ms(s);
@@ -977,4 +984,5 @@ peers_free(struct hgwd *d)
 	free(d->peer_listeners);
 	d->peer_listeners = NULL;
 	d->npeer_listeners = 0;
+	policy_free(d);
 }

@@ -7,8 +7,10 @@
 #include "hgwd.h"
 #include "kernel.h"
 #include "lan.h"
+#include "nodeid.h"
 #include "peer.h"
 #include "policy.h"
+#include "tls.h"
 
 int
 policy_limit(const struct peer *p)
@@ -117,4 +119,29 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 		}
 	}
 	return NULL;
+}
+
+/* Node ids: a certificate proves one; otherwise the binding to an address. */
+int
+policy_node_id(struct hgwd *d, const struct peer *p, uint32_t node_id, char *why, size_t len)
+{
+	if (d->tls != NULL && strcmp(tls_mode(d->tls), "certificates") == 0)
+		return 0;
+	return nodeid_check(d->nodeids, node_id, &p->addr, (uint64_t)d->cfg.lease_hold_s * 1000,
+	    why, len);
+}
+
+void
+policy_node_seen(struct hgwd *d, const struct peer *p, int live)
+{
+	if (d->nodeids == NULL && (d->nodeids = nodeid_new()) == NULL)
+		return;
+	nodeid_seen(d->nodeids, p->node_id, &p->addr, live);
+}
+
+void
+policy_free(struct hgwd *d)
+{
+	nodeid_free(d->nodeids);
+	d->nodeids = NULL;
 }

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from hgwlab import frame, stays_true, wait_until
-from hgwwire import CAP_IPV4, announce
+from hgwwire import CAP_IPV4, announce, hello
 
 FAST = (0.2, 0.6)
 CLUSTER = "10.244.0.0/16"
@@ -281,3 +281,34 @@ def test_row3_more_specific_of_a_static_route_is_refused(make_lab):
         stays_true(lambda: h0.route_set() == routes0, 1.0, msg="h0's routes unchanged")
         assert f"inside node {h1.node_id}'s route {net1}" in h0.peer(h2)["lastRefused"]
     lab.wait_full_connectivity(hosts=[h0, h1])
+
+
+# --------------------------------------------------------------------------
+# row 10: a session with a departed host's node id, from another address
+# --------------------------------------------------------------------------
+
+def test_row10_node_id_bound_to_its_address(mesh):
+    """h1 stops; the attacker (h2's address) presents h1's node id: h0 refuses its HELLO
+    (bad node id: bound to h1's address), so it can neither announce h1's subnet nor
+    hold h1's lease; h1 restarted gets its session and its subnet back at once."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    s1 = leases[h1][4]
+    h1.stop(signal.SIGTERM)
+    wait_until(lambda: h0.lease_table()[s1]["state"] == "reserved", 3, msg="h1's lease reserved")
+    routes0 = h0.route_set()
+    with lab.connect(h2, h0) as p:
+        p.send(hello(h1.node_id, caps=CAP_IPV4 | CAP_LEASES, addrs=[h2.lan_ip], hostname="h1"))
+        n = p.wait_notify(3)
+        assert (n["code"], n["subcode"]) == (2, 2), n
+        assert f"node id bound to {h1.lan_ip}" in n["text"], n
+        p.wait_closed(3)
+    assert h0.lease_table()[s1]["owner"] == h1.node_id
+    assert h0.lease_table()[s1]["state"] == "reserved"
+    assert h0.route_set() == routes0
+    assert h0.log_text().count(f"node id bound to {h1.lan_ip}") == 1, "the refusal logged once"
+    # The real h1 comes back from its own address: accepted, same subnet.
+    h1.start(h1.config_text)
+    again = lab.wait_lease_mesh([h0, h1])
+    assert again[h1][4] == s1
+    lab.wait_full_connectivity(hosts=[h0, h1], timeout=10)
