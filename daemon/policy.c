@@ -11,6 +11,7 @@
 #include "peer.h"
 #include "policy.h"
 #include "tls.h"
+#include "util.h"
 
 int
 policy_limit(const struct peer *p)
@@ -30,6 +31,48 @@ policy_third_party(const struct peer *p)
 	return n != NULL && n->third_party;
 }
 
+/* A gateway the sending node is proven to own: the session's source
+ * address; of the other family, an address of its HELLO that the kernel's
+ * neighbour table does not show on another host (another link-layer
+ * address than the source's). HELLO's list alone proves nothing for the
+ * family of the session. NULL when proven, else why not. */
+static struct hgw_addr last_gw, last_src;
+static uint64_t last_ms;
+static int last_same;
+
+static const char *
+gateway_unproven(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
+    const struct hgw_addr *gw, char *buf, size_t len)
+{
+	char b[HGW_ADDRSTRLEN];
+	int i;
+
+	if (hgw_addr_cmp(gw, &p->addr) == 0)
+		return NULL;
+	for (i = 0; i < h->naddrs; i++)
+		if (hgw_addr_cmp(gw, &h->addrs[i]) == 0)
+			break;
+	if (i == h->naddrs || gw->family == p->addr.family) {
+		snprintf(buf, len, "gateway %s is not the peer's address",
+		    hgw_addr_fmt(gw, b, sizeof(b)));
+		return buf;
+	}
+	/* One neighbour-table read per second and (source, gateway) pair. */
+	if (hgw_addr_cmp(gw, &last_gw) != 0 || hgw_addr_cmp(&p->addr, &last_src) != 0 ||
+	    now_ms() - last_ms >= 1000) {
+		last_gw = *gw;
+		last_src = p->addr;
+		last_ms = now_ms();
+		last_same = kernel_same_lladdr(d->kernel, gw, &p->addr);
+	}
+	if (last_same == 0) {
+		snprintf(buf, len, "gateway %s is another host's (link-layer address differs)",
+		    hgw_addr_fmt(gw, b, sizeof(b)));
+		return buf;
+	}
+	return NULL;
+}
+
 /* What we accept from a peer (policy); NULL when acceptable, else why not. */
 const char *
 policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
@@ -39,7 +82,7 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 	struct hgw_prefix lan;
 	const char *why;
 	char b[HGW_ADDRSTRLEN];
-	int i, third = policy_third_party(p);
+	int third = policy_third_party(p);
 	size_t k;
 
 	if (hgw_prefix_host_bits_set(pfx))
@@ -52,16 +95,8 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 		return "origin is another node (third party)";
 	if (it->gateway.family != pfx->family)
 		return "gateway of another family";
-	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
-		for (i = 0; i < h->naddrs; i++)
-			if (hgw_addr_cmp(&it->gateway, &h->addrs[i]) == 0)
-				break;
-		if (i == h->naddrs) {
-			snprintf(buf, len, "gateway %s is not the peer's address",
-			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
-			return buf;
-		}
-	}
+	if (!third && (why = gateway_unproven(d, p, h, &it->gateway, buf, len)) != NULL)
+		return why;
 	if (d->cfg.nclusters > 0) {
 		for (k = 0; k < d->cfg.nclusters; k++)
 			if (hgw_prefix_contains(&d->cfg.clusters[k], pfx))

@@ -312,3 +312,50 @@ def test_row10_node_id_bound_to_its_address(mesh):
     again = lab.wait_lease_mesh([h0, h1])
     assert again[h1][4] == s1
     lab.wait_full_connectivity(hosts=[h0, h1], timeout=10)
+
+
+# --------------------------------------------------------------------------
+# row 9: gateways the sender does not own
+# --------------------------------------------------------------------------
+
+def test_row9_gateway_of_another_host_is_refused(mesh):
+    """The attacker's HELLO lists h1's address (and the LAN's .1, a router's) as its own;
+    routes via them are refused: a gateway must be the session's source address."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    v = Victims(lab, leases)
+    free = "10.244.250.0/24"
+    with lab.connect(h2, h0) as p:
+        p.handshake(ATTACKER_ID, addrs=[h1.lan_ip], caps=CAP_IPV4 | CAP_LEASES)
+        p.send(announce(ATTACKER_ID, h1.lan_ip, [free]))
+        p.send(announce(ATTACKER_ID, "10.60.6.1", ["10.244.251.0/24"]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] == 2, 3, msg="both refused")
+        assert f"gateway 10.60.6.1 is not the peer's address" in h0.peer(h2)["lastRefused"]
+        v.check("routes via another host's address")
+        assert h0.show_route(free) is None
+
+
+def test_row9_other_family_gateway_on_another_host_is_refused(make_lab):
+    """Dual stack, a session over IPv4: the attacker's HELLO lists h1's IPv6 address; h0's
+    neighbour table resolves it to h1's MAC, not the attacker's: the IPv6 route via it is
+    refused. Its own IPv6 address (same MAC as its IPv4 source) is accepted."""
+    lab = make_lab(3, ipv6=True)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1])
+    h1.start(neighbors=[h0])
+    lab.wait_established()
+    # h0 resolves both hosts' IPv6 addresses (as traffic between them would).
+    for h in (h1, h2):
+        wait_until(lambda: h0.run(["ping", "-6", "-n", "-q", "-c", "1", "-W", "1", h.lan_ip6],
+                                  check=False).returncode == 0, 5, msg=f"h0 reaches {h.name} over IPv6")
+    routes0 = h0.route_set()
+    with lab.connect(h2, h0.lan_ip) as p:
+        p.handshake(ATTACKER_ID, addrs=[h2.lan_ip, h1.lan_ip6], caps=CAP_IPV4 | 0x2)
+        p.send(announce(ATTACKER_ID, h1.lan_ip6, ["fd00:99:1::/64"]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] == 1, 3, msg="the route via h1's IPv6 refused")
+        assert "link-layer address differs" in h0.peer(h2)["lastRefused"], h0.peer(h2)
+        stays_true(lambda: h0.route_set() == routes0, 0.5, msg="h0's routes unchanged")
+    with lab.connect(h2, h0.lan_ip) as p:
+        p.handshake(ATTACKER_ID, addrs=[h2.lan_ip, h2.lan_ip6], caps=CAP_IPV4 | 0x2)
+        p.send(announce(ATTACKER_ID, h2.lan_ip6, ["fd00:99:2::/64"]))
+        wait_until(lambda: h0.show_route("fd00:99:2::/64") is not None, 3, msg="its own IPv6 gateway accepted")
