@@ -359,3 +359,43 @@ def test_row9_other_family_gateway_on_another_host_is_refused(make_lab):
         p.handshake(ATTACKER_ID, addrs=[h2.lan_ip, h2.lan_ip6], caps=CAP_IPV4 | 0x2)
         p.send(announce(ATTACKER_ID, h2.lan_ip6, ["fd00:99:2::/64"]))
         wait_until(lambda: h0.show_route("fd00:99:2::/64") is not None, 3, msg="its own IPv6 gateway accepted")
+
+
+# --------------------------------------------------------------------------
+# row 6: many LEASE claims of unrelated prefixes
+# --------------------------------------------------------------------------
+
+def test_row6_sixty_thousand_junk_claims_cost_under_a_second(mesh):
+    """60,000 claims in one burst: /24s outside the cluster network, other lengths inside
+    it, and relayed /24s of the cluster network under 60,000 made-up owners. h0 spends
+    under 1 s of CPU on them, its table stays bounded (one entry per /24 of the cluster
+    network at most), the victims are unchanged and h0's session with h1 never drops."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    v = Victims(lab, leases)
+    entries = []
+    for i in range(60000):
+        kind = i % 3
+        owner = (0x0B000000 + i).to_bytes(4, "big")
+        owner = str(ipaddress.IPv4Address(owner))
+        if kind == 0:
+            pfx = f"{20 + (i >> 16) % 200}.{(i >> 8) & 255}.{i & 255}.0/24"
+        elif kind == 1:
+            pfx = f"10.244.{(i >> 1) & 255}.{128 * (i & 1)}/25"
+        else:
+            pfx = f"10.244.{(i >> 2) & 255}.0/24"
+        entries.append(lease_entry(LEASE_CLAIM, pfx, owner, now_ms(), flags=0, unseen_ms=1000))
+    frames = lease_frames(entries)
+    cpu0 = cpu_s(h0)
+    with attacker(lab) as p:
+        t0 = time.monotonic()
+        p.send(b"".join(frames), timeout=10)
+        want = 40000  # the two refused kinds at least
+        wait_until(lambda: h0.leases()["refused"] - v.refused[h0] >= want, 10, msg="the junk refused")
+        spent = cpu_s(h0) - cpu0
+        print(f"60k junk claims: {spent:.3f} s of h0's CPU, {time.monotonic() - t0:.2f} s wall")
+        assert spent < 1.0, f"h0 spent {spent:.2f} s of CPU on 60k claims"
+        n = len(h0.leases()["leases"])
+        assert n <= 256 + 2, f"h0's lease table holds {n} entries"
+        v.check("60k junk claims", refused_on=[h0])
+    assert h0.log_text().count("lease: refused ") <= 25, "the refusals are rate-limited in the log"
