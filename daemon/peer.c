@@ -775,7 +775,10 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 	if (p != NULL) {
 		if (p->est != NULL || p->configured)
 			return;
-		/* Known but silent: heard of again, so dial it afresh. */
+		/* Known but silent: heard of again, dial it afresh; a repeat of a
+		 * learned member's entry does not put off giving it up. */
+		if (p->learned)
+			return;
 		p->learned = 1;
 		p->port = port;
 		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);

@@ -399,3 +399,71 @@ def test_row6_sixty_thousand_junk_claims_cost_under_a_second(mesh):
         assert n <= 256 + 2, f"h0's lease table holds {n} entries"
         v.check("60k junk claims", refused_on=[h0])
     assert h0.log_text().count("lease: refused ") <= 25, "the refusals are rate-limited in the log"
+
+
+# --------------------------------------------------------------------------
+# row 5: MEMBERS frames naming many LAN addresses, any port
+# --------------------------------------------------------------------------
+
+MSG_MEMBERS, CAP_MEMBERS = 6, 0x4
+
+
+def member_entry(addr, port, node_id) -> bytes:
+    a = ipaddress.ip_address(addr)
+    return bytes([1, a.version]) + port.to_bytes(2, "big") + int(node_id).to_bytes(4, "big") + a.packed
+
+
+def members_frames(entries) -> list[bytes]:
+    out, body = [], b""
+    for e in entries:
+        if 8 + len(body) + len(e) > 65536:
+            out.append(frame(MSG_MEMBERS, body))
+            body = b""
+        body += e
+    if body:
+        out.append(frame(MSG_MEMBERS, body))
+    return out
+
+
+def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab):
+    """Dual stack. The attacker's MEMBERS frames name (a) 250 LAN addresses on port 22 and
+    (b) 20,000 IPv6 LAN addresses on the mesh port: (a) dials nothing (another port than
+    the mesh's), (b) at most 64 are learned from one sender and dialled at most 20 a
+    second; h0's control socket answers within 100 ms throughout, h0-h1 never drops."""
+    lab = make_lab(3, ipv6=True)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1])
+    h1.start(neighbors=[h0])
+    lab.wait_established()
+    p01 = h0.peer(h1)
+    base = []
+    for _ in range(5):
+        t = time.monotonic()
+        h0.hgwsh("show peers json")
+        base.append(time.monotonic() - t)
+    ssh = [member_entry(f"10.60.6.{i}", 22, 0x0A000000 + i) for i in range(20, 250)]
+    many = [member_entry(f"fd00:60:6::1:{i:x}", 7179, 0x0B000000 + i) for i in range(20000)]
+    with lab.connect(h2, h0.lan_ip) as p:
+        p.handshake(ATTACKER_ID, caps=CAP_IPV4 | CAP_MEMBERS)
+        p.wait_frame(lambda f: f["name"] == "END-OF-RIB", msg="END-OF-RIB")
+        t0 = time.monotonic()
+        p.send(b"".join(members_frames(ssh + many)), timeout=10)
+        worst, n_peers = 0.0, []
+        while time.monotonic() - t0 < 3.0:
+            t = time.monotonic()
+            peers = h0.hgwsh("show peers json")["peers"]
+            worst = max(worst, time.monotonic() - t)
+            n_peers.append((time.monotonic() - t0, len(peers)))
+        learned = [a for a in h0.peers() if a.startswith("fd00:60:6::1:")]
+        print(f"20k MEMBERS: {len(learned)} learned, worst show peers {worst * 1000:.0f} ms, {n_peers[-1]}")
+        assert len(learned) <= 64, f"{len(learned)} members learned from one sender"
+        assert not any(a.startswith("10.60.6.") and a not in (h1.lan_ip, h2.lan_ip) for a in h0.peers()), \
+            "a member on port 22 was learned"
+        # 20 new dials a second at most (plus the first tick).
+        for t, n in n_peers:
+            assert n <= 2 + 2 + 20 * t + 2, f"{n} peers after {t:.2f} s"
+        assert worst - max(base) < 0.1, \
+            f"show peers took {worst * 1000:.0f} ms, {max(base) * 1000:.0f} ms before the flood"
+        assert "not learned" in h0.log_text()
+    after = h0.peer(h1)
+    assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
