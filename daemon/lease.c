@@ -3,6 +3,7 @@
  * through peer.c's listener interface, claims once the initial sync is over
  * (sync.c) and originates its subnets through origin.c. */
 #include "lease.h"
+#include "leasetab.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -31,25 +32,10 @@
 #define SETTLE_MS	5000	/* a claim known this long (its owner live) is settled */
 #define SENDBACK_MS	10000	/* a winning claim is sent back to a loser at most this often */
 #define SAVE_RETRY_MS	2000	/* a failed state-file write is retried this often */
-#define LEASES_MAX	4096	/* entries in the table, in total */
 #define LEASES_PER_OWNER 2	/* entries per owner: one per family */
-#define NBUCKETS	1024	/* the prefix index (a power of two) */
-
-struct lease {
-	struct hgw_prefix prefix;
-	uint32_t owner;
-	uint64_t claim_ms;	/* Unix time of the claim: the older wins among concurrent claims */
-	uint64_t seen_ms;	/* monotonic: when last known live (by us or a vouching peer) */
-	uint64_t known_ms;	/* monotonic: when we first recorded this claim */
-	uint64_t sentback_ms;	/* monotonic: when last sent back to a loser */
-	int next;		/* the index's chain */
-	uint8_t firsthand;	/* its owner told us itself (or it is ours) */
-	uint8_t from_file;	/* ours, loaded from the state file, not settled yet */
-};
 
 struct leases {
-	struct lease *tab;
-	size_t n, cap;
+	struct leasetab t;		/* every lease we know, indexed by prefix */
 	int mine[2];			/* index in tab of our lease per family, or -1 */
 	char error[2][192];		/* why we hold no lease, if so */
 	char events[NEVENTS][200];	/* what happened lately, for show leases */
@@ -62,7 +48,6 @@ struct leases {
 	uint64_t sync_done_ms;		/* monotonic; 0: the initial sync is not over */
 	uint64_t refused;		/* claims and releases refused */
 	char last_refused[320];
-	int head[NBUCKETS];		/* the prefix index: first entry per bucket, -1 */
 };
 
 static void expire_cb(evutil_socket_t fd, short what, void *arg);
@@ -105,106 +90,24 @@ event_log(struct leases *L, const char *fmt, ...)
 	log_info("lease: %s", L->events[i]);
 }
 
-/* The index: every entry is a subnet of one length inside the cluster
- * network (anything else is refused), so two entries overlap only when
- * equal, and one hash look-up finds a conflict. */
-static unsigned
-bucket(const struct hgw_prefix *p)
-{
-	unsigned h = 2166136261u ^ p->family ^ ((unsigned)p->plen << 8);
-	size_t k;
-
-	for (k = 0; k < sizeof(p->bytes); k++)
-		h = (h ^ p->bytes[k]) * 16777619u;
-	return h & (NBUCKETS - 1);
-}
-
-static void
-index_link(struct leases *L, int i)
-{
-	unsigned b = bucket(&L->tab[i].prefix);
-
-	L->tab[i].next = L->head[b];
-	L->head[b] = i;
-}
-
-static void
-index_unlink(struct leases *L, int i)
-{
-	int *pp = &L->head[bucket(&L->tab[i].prefix)];
-
-	while (*pp >= 0 && *pp != i)
-		pp = &L->tab[*pp].next;
-	if (*pp == i)
-		*pp = L->tab[i].next;
-}
-
-static struct lease *
-find_overlap(struct leases *L, const struct hgw_prefix *p)
-{
-	int i;
-
-	for (i = L->head[bucket(p)]; i >= 0; i = L->tab[i].next)
-		if (hgw_prefix_eq(&L->tab[i].prefix, p))
-			return &L->tab[i];
-	return NULL;
-}
-
-/* The entry of owner in family fi (one at most), or NULL. O(n), only on
- * a first-hand claim or when adding an entry. */
-static struct lease *
-find_owner(struct leases *L, uint32_t owner, int family, size_t *count)
-{
-	struct lease *found = NULL;
-	size_t i;
-
-	*count = 0;
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == owner) {
-			(*count)++;
-			if (L->tab[i].prefix.family == family)
-				found = &L->tab[i];
-		}
-	return found;
-}
-
 static void
 remove_at(struct leases *L, size_t i)
 {
-	size_t last = L->n - 1;
+	size_t moved = leasetab_remove(&L->t, i);
 	int f;
 
 	for (f = 0; f < 2; f++) {
 		if (L->mine[f] == (int)i)
 			L->mine[f] = -1;
-		else if (L->mine[f] == (int)last)
+		else if (L->mine[f] == (int)moved)
 			L->mine[f] = (int)i;
 	}
-	index_unlink(L, (int)i);
-	if (i != last) {
-		index_unlink(L, (int)last);
-		L->tab[i] = L->tab[last];
-		index_link(L, (int)i);
-	}
-	L->n--;
 }
 
 static struct lease *
 add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t claim_ms)
 {
-	struct lease *e;
-
-	if (L->n >= LEASES_MAX ||
-	    grow_array((void **)&L->tab, &L->cap, L->n + 1, sizeof(*L->tab)) < 0)
-		return NULL;
-	e = &L->tab[L->n++];
-	memset(e, 0, sizeof(*e));
-	e->prefix = *p;
-	e->owner = owner;
-	e->claim_ms = claim_ms;
-	e->seen_ms = e->known_ms = now_ms();
-	index_link(L, (int)(e - L->tab));
-	return e;
+	return leasetab_add(&L->t, p, owner, claim_ms);
 }
 
 /* Does a win over b? The older claim, then the lower node id. */
@@ -230,8 +133,8 @@ save_state(struct hgwd *d)
 	for (f = 0; f < 2; f++)
 		if (L->mine[f] >= 0)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
-			    hgw_prefix_fmt(&L->tab[L->mine[f]].prefix, pb, sizeof(pb)),
-			    (unsigned long long)L->tab[L->mine[f]].claim_ms);
+			    hgw_prefix_fmt(&L->t.tab[L->mine[f]].prefix, pb, sizeof(pb)),
+			    (unsigned long long)L->t.tab[L->mine[f]].claim_ms);
 	if (file_write_atomic(d->cfg.lease_file, text, strlen(text), 0644, 0, 1, err, sizeof(err)) < 0) {
 		struct timeval tv = { SAVE_RETRY_MS / 1000, (SAVE_RETRY_MS % 1000) * 1000 };
 
@@ -332,16 +235,16 @@ on_peer_up(void *arg, struct peer *p)
 
 	if (L == NULL)
 		return;
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id) {
-			L->tab[i].seen_ms = now_ms();
-			L->tab[i].firsthand = 1;
+	for (i = 0; i < L->t.n; i++)
+		if (L->t.tab[i].owner == p->node_id) {
+			L->t.tab[i].seen_ms = now_ms();
+			L->t.tab[i].firsthand = 1;
 		}
-	if (L->n == 0 || (w = calloc(L->n, sizeof(*w))) == NULL)
+	if (L->t.n == 0 || (w = calloc(L->t.n, sizeof(*w))) == NULL)
 		return;
-	for (i = 0; i < L->n; i++)
-		to_wire(d, &L->tab[i], HGW_LEASE_CLAIM, &w[i]);
-	send_entries(d, p, w, L->n);
+	for (i = 0; i < L->t.n; i++)
+		to_wire(d, &L->t.tab[i], HGW_LEASE_CLAIM, &w[i]);
+	send_entries(d, p, w, L->t.n);
 	free(w);
 }
 
@@ -355,9 +258,9 @@ on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
 	if (L == NULL || p->node_id == 0)
 		return;
 	/* The reservation's clock starts now. */
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id)
-			L->tab[i].seen_ms = now_ms();
+	for (i = 0; i < L->t.n; i++)
+		if (L->t.tab[i].owner == p->node_id)
+			L->t.tab[i].seen_ms = now_ms();
 	schedule_expiry(d);
 }
 
@@ -383,7 +286,7 @@ taken(struct hgwd *d, const struct hgw_prefix *cand)
 {
 	size_t i;
 
-	if (find_overlap(d->leases, cand) != NULL)
+	if (leasetab_find(&d->leases->t, cand) != NULL)
 		return 1;
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
@@ -427,12 +330,12 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 		return;
 	e->firsthand = 1;
 	e->from_file = strcmp(how, "from the state file") == 0;
-	L->mine[fi] = (int)(e - L->tab);
+	L->mine[fi] = (int)(e - L->t.tab);
 	L->error[fi][0] = '\0';
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
 	save_state(d);
 	origin_add(d, ORIGIN_LEASE, p);	/* subnet.env follows (origin's subscribers) */
-	broadcast(d, &L->tab[L->mine[fi]], HGW_LEASE_CLAIM);
+	broadcast(d, &L->t.tab[L->mine[fi]], HGW_LEASE_CLAIM);
 }
 
 static void
@@ -471,7 +374,7 @@ release_mine(struct hgwd *d, int fi, const char *why)
 
 	if (L->mine[fi] < 0)
 		return;
-	e = L->tab[L->mine[fi]];
+	e = L->t.tab[L->mine[fi]];
 	remove_at(L, (size_t)L->mine[fi]);
 	origin_del(d, ORIGIN_LEASE, &e.prefix);
 	broadcast(d, &e, HGW_LEASE_RELEASE);
@@ -626,7 +529,7 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 	if (w->owner == d->node_id) {
 		/* A peer remembers a lease of ours: take it back if we have none
 		 * (a restart that lost the state file), else tell it we moved. */
-		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->tab[L->mine[fi]].prefix, &w->prefix))
+		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->t.tab[L->mine[fi]].prefix, &w->prefix))
 			return;
 		if (L->mine[fi] < 0 && family_wanted(d, fi) && !taken(d, &w->prefix)) {
 			take(d, fi, &w->prefix, w->claim_ms, "remembered by a peer");
@@ -645,7 +548,7 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 	}
 	if (!auth && owner_live(d, w->owner))
 		return;		/* its owner, in session with us, speaks for itself */
-	e = find_overlap(L, &w->prefix);
+	e = leasetab_find(&L->t, &w->prefix);
 	if (e != NULL && e->owner == w->owner) {
 		if (auth) {
 			e->claim_ms = w->claim_ms;
@@ -688,13 +591,13 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 			claim(d, mf);
 			return;
 		}
-		remove_at(L, (size_t)(e - L->tab));
+		remove_at(L, (size_t)(e - L->t.tab));
 	}
 	/* An owner holds one lease per family: a first-hand claim of another
 	 * subnet replaces its old one. */
-	e = find_owner(L, w->owner, w->prefix.family, &count);
+	e = leasetab_owner(&L->t, w->owner, w->prefix.family, &count);
 	if (e != NULL && auth) {
-		remove_at(L, (size_t)(e - L->tab));
+		remove_at(L, (size_t)(e - L->t.tab));
 		count--;
 	} else if (e != NULL || count >= LEASES_PER_OWNER) {
 		refuse(d, from, w, "node holds a lease in that family already");
@@ -722,8 +625,8 @@ rx_release(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		refuse(d, from, w, "only its owner may release it");
 		return;
 	}
-	if ((e = find_overlap(L, &w->prefix)) != NULL && e->owner == w->owner)
-		remove_at(L, (size_t)(e - L->tab));
+	if ((e = leasetab_find(&L->t, &w->prefix)) != NULL && e->owner == w->owner)
+		remove_at(L, (size_t)(e - L->t.tab));
 	/* A subnet came free: a node without a lease may take one now. */
 	for (fi = 0; fi < 2; fi++)
 		if (L->mine[fi] < 0 && L->error[fi][0])
@@ -758,8 +661,8 @@ schedule_expiry(struct hgwd *d)
 
 	if (L == NULL || L->expire_ev == NULL)
 		return;
-	for (i = 0; i < L->n; i++) {
-		const struct lease *e = &L->tab[i];
+	for (i = 0; i < L->t.n; i++) {
+		const struct lease *e = &L->t.tab[i];
 		uint64_t left;
 
 		if (owner_live(d, e->owner))
@@ -788,8 +691,8 @@ leases_expire(struct hgwd *d, uint64_t now)
 	size_t i;
 	int fi, freed = 0;
 
-	for (i = 0; i < L->n;) {
-		struct lease *e = &L->tab[i];
+	for (i = 0; i < L->t.n;) {
+		struct lease *e = &L->t.tab[i];
 
 		if (!owner_live(d, e->owner) && now - e->seen_ms >= hold) {
 			event_log(L, "reservation of %s for node %s expired after %u s",
@@ -863,12 +766,12 @@ lease_overlap(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *lea
 		q = *p;
 		q.plen = (uint8_t)len;
 		hgw_prefix_mask(&q);
-		e = find_overlap(L, &q);
+		e = leasetab_find(&L->t, &q);
 	} else {
 		/* A covering prefix: any lease inside it (the table is bounded). */
-		for (e = NULL, i = 0; i < L->n && e == NULL; i++)
-			if (hgw_prefix_contains(p, &L->tab[i].prefix))
-				e = &L->tab[i];
+		for (e = NULL, i = 0; i < L->t.n && e == NULL; i++)
+			if (hgw_prefix_contains(p, &L->t.tab[i].prefix))
+				e = &L->t.tab[i];
 	}
 	if (e == NULL)
 		return 0;
@@ -886,7 +789,7 @@ leases_init(struct hgwd *d)
 	if (L == NULL)
 		return -1;
 	L->mine[0] = L->mine[1] = -1;
-	memset(L->head, 0xff, sizeof(L->head));	/* -1: empty buckets */
+	leasetab_init(&L->t);
 	d->leases = L;
 	d->lease_overlap = lease_overlap;
 	L->expire_ev = evtimer_new(d->base, expire_cb, d);
@@ -919,7 +822,7 @@ leases_free(struct hgwd *d)
 		event_free(L->expire_ev);
 	if (L->save_ev)
 		event_free(L->save_ev);
-	free(L->tab);
+	leasetab_free(&L->t);
 	free(L);
 	d->leases = NULL;
 	d->lease_overlap = NULL;
@@ -934,8 +837,8 @@ leases_reconfigure(struct hgwd *d)
 
 	/* Entries that no longer fit (another subnet-length) go: the index
 	 * and the rules assume one length per family. */
-	for (i = 0; i < L->n;)
-		if (L->tab[i].owner != d->node_id && !fits(d, &L->tab[i].prefix))
+	for (i = 0; i < L->t.n;)
+		if (L->t.tab[i].owner != d->node_id && !fits(d, &L->t.tab[i].prefix))
 			remove_at(L, i);
 		else
 			i++;
@@ -943,8 +846,8 @@ leases_reconfigure(struct hgwd *d)
 		if (L->mine[fi] < 0)
 			continue;
 		if (!family_wanted(d, fi) ||
-		    L->tab[L->mine[fi]].prefix.plen != d->cfg.lease_len[fi] ||
-		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->tab[L->mine[fi]].prefix))
+		    L->t.tab[L->mine[fi]].prefix.plen != d->cfg.lease_len[fi] ||
+		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->t.tab[L->mine[fi]].prefix))
 			release_mine(d, fi, "no longer fits the configuration");
 	}
 	if (sync_done(d->sync))
@@ -959,7 +862,7 @@ leases_own(const struct hgwd *d, struct hgw_prefix *out, int max)
 
 	for (fi = 0; L != NULL && fi < 2 && n < max; fi++)
 		if (L->mine[fi] >= 0)
-			out[n++] = L->tab[L->mine[fi]].prefix;
+			out[n++] = L->t.tab[L->mine[fi]].prefix;
 	return n;
 }
 
@@ -993,7 +896,7 @@ lease_state_str(enum lease_state st)
 size_t
 leases_count(const struct hgwd *d)
 {
-	return d->leases != NULL ? d->leases->n : 0;
+	return d->leases != NULL ? d->leases->t.n : 0;
 }
 
 int
@@ -1001,12 +904,12 @@ leases_get(struct hgwd *d, size_t i, struct lease_info *out)
 {
 	const struct leases *L = d->leases;
 
-	if (L == NULL || i >= L->n)
+	if (L == NULL || i >= L->t.n)
 		return -1;
-	out->prefix = L->tab[i].prefix;
-	out->owner = L->tab[i].owner;
-	out->claim_ms = L->tab[i].claim_ms;
-	out->state = state_of(d, &L->tab[i], &out->expires_ms);
+	out->prefix = L->t.tab[i].prefix;
+	out->owner = L->t.tab[i].owner;
+	out->claim_ms = L->t.tab[i].claim_ms;
+	out->state = state_of(d, &L->t.tab[i], &out->expires_ms);
 	return 0;
 }
 
@@ -1018,7 +921,7 @@ leases_mine(const struct hgwd *d, int family, struct hgw_prefix *out)
 
 	if (L == NULL || L->mine[fi] < 0)
 		return -1;
-	*out = L->tab[L->mine[fi]].prefix;
+	*out = L->t.tab[L->mine[fi]].prefix;
 	return 0;
 }
 

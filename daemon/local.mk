@@ -22,6 +22,7 @@ daemon_hgwd_SOURCES = \
 	daemon/lease.c daemon/lease.h \
 	daemon/ratelog.c daemon/ratelog.h \
 	daemon/nodeid.c daemon/nodeid.h \
+	daemon/leasetab.c daemon/leasetab.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
 	daemon/nft.c daemon/nft.h \
 	daemon/hostnet.c daemon/hostnet.h \
