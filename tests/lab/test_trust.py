@@ -467,3 +467,61 @@ def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab):
         assert "not learned" in h0.log_text()
     after = h0.peer(h1)
     assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
+
+
+# --------------------------------------------------------------------------
+# rows 13, 14: a state file naming a live host's subnet; a state file that cannot be written
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["cloned", "back-after-hold"])
+def test_row13_state_file_naming_a_live_subnet_yields(make_lab, case):
+    """h2 holds a settled, live lease; h1 (a lower node id, so it would win a tie) starts with
+    a state file naming h2's subnet: a clone of h2's file (same subnet, same claim time), or
+    its own old claim of it (older than h2's by more than lease-hold: it was away longer).
+    h1 yields and leases another subnet; h2 keeps its lease, subnet.env and routes; every
+    host agrees."""
+    lab = make_lab(3)
+    h0, newcomer, owner = lab.hosts
+    start_leasing([h0, owner], seed=h0, hold=5)
+    leases = lab.wait_lease_mesh([h0, owner])
+    s2 = leases[owner][4]
+    claimed = owner.lease_table()[s2]["claimedAtMs"]
+    wait_until(lambda: now_ms() - claimed > 7000, 10, msg="the lease to settle")
+    env2 = owner.subnet_env()
+    for h in (h0, owner):
+        h.use_subnet(leases[h][4])
+    newcomer.write_lease_state((s2, claimed if case == "cloned" else claimed - 60_000))
+    start_leasing([newcomer], seed=h0, hold=5)
+    got = lab.wait_lease_mesh([h0, owner, newcomer], timeout=20)
+    assert got[owner][4] == s2, got
+    assert got[newcomer][4] != s2, got
+    for h in (h0, owner, newcomer):
+        e = h.lease_table()[s2]
+        assert e["owner"] == owner.node_id and e["claimedAtMs"] == claimed, f"{h.name}: {e}"
+    assert owner.subnet_env() == env2
+    assert not any(e.startswith(f"released {s2}") for e in owner.leases()["events"]), owner.leases()["events"]
+    assert f"released {s2}: lost a conflict; choosing another subnet" in newcomer.leases()["events"]
+    lab.wait_full_connectivity(hosts=[h0, owner], timeout=10)
+
+
+def test_row14_state_file_write_retried_until_it_works(make_lab):
+    """The lease file's directory cannot be made when h0 claims (a plain file stands where it
+    should be; as root, a read-only mode would not stop the write): show leases says the
+    state is not saved, and why; once the file is gone, the write is retried and succeeds."""
+    lab = make_lab(1)
+    h0 = lab.hosts[0]
+    later = lab.workdir / "later"
+    path = later / "h0.lease"
+    later.write_text("in the way\n")
+    cfg = h0.lease_config().replace(f"lease-file {h0.lease_file}", f"lease-file {path}")
+    h0.start(neighbors=[], networks=[], timers=FAST, extra_config=cfg)
+    s0 = h0.wait_lease()
+    st = wait_until(lambda: (lambda j: j if not j["stateSaved"] else None)(h0.leases()), 5,
+                    msg="show leases to say the state is not saved")
+    assert st["saveError"] and str(later) in st["saveError"], st
+    assert "Refused" not in h0.hgwsh("show leases") and "State file not saved" in h0.hgwsh("show leases")
+    later.unlink()
+    wait_until(lambda: h0.leases()["stateSaved"], 5, msg="the state file written on a retry")
+    assert h0.leases()["saveError"] is None
+    assert f"lease {s0} " in path.read_text()
+    assert h0.log_text().count("retrying every") == 1, "the failure is logged once"
