@@ -525,3 +525,31 @@ def test_row14_state_file_write_retried_until_it_works(make_lab):
     assert h0.leases()["saveError"] is None
     assert f"lease {s0} " in path.read_text()
     assert h0.log_text().count("retrying every") == 1, "the failure is logged once"
+
+
+# --------------------------------------------------------------------------
+# row 11: planted symlinks where the lease file and subnet.env are written
+# --------------------------------------------------------------------------
+
+def test_row11_planted_symlinks_are_never_followed(make_lab):
+    """In a directory writable by others, symlinks to a root-owned file are planted at
+    subnet.env.tmp, at the lease file's .tmp, and at subnet.env itself: hgwd writes both
+    files through an exclusively created temp file renamed into place, so the victim is
+    never written, and subnet.env becomes a regular file (the link replaced, not followed)."""
+    lab = make_lab(1)
+    h0 = lab.hosts[0]
+    victim = lab.workdir / "victim"
+    victim.write_text("root's own\n")
+    os.chmod(lab.workdir, 0o1777)
+    for link in (h0.subnet_env_file.with_name(h0.subnet_env_file.name + ".tmp"),
+                 h0.lease_file.with_name(h0.lease_file.name + ".tmp"), h0.subnet_env_file):
+        link.symlink_to(victim)
+    h0.start(neighbors=[], networks=[], timers=FAST, extra_config=h0.lease_config())
+    s0 = h0.wait_lease()
+    wait_until(lambda: h0.subnet_env() and not h0.subnet_env_file.is_symlink(), 5, msg="subnet.env written")
+    assert victim.read_text() == "root's own\n"
+    assert h0.subnet_env_file.is_file() and not h0.subnet_env_file.is_symlink()
+    assert f"lease {s0} " in h0.lease_file.read_text() and not h0.lease_file.is_symlink()
+    for link in (h0.subnet_env_file.with_name(h0.subnet_env_file.name + ".tmp"),
+                 h0.lease_file.with_name(h0.lease_file.name + ".tmp")):
+        assert link.is_symlink(), f"{link} removed or replaced"
