@@ -571,10 +571,11 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 				log_conflict(L, from, &w->prefix, e->owner, e->claim_ms, w->owner, w->claim_ms,
 				    settled(d, e) && !wins(e->claim_ms, e->owner, w->claim_ms, w->owner) ?
 				    "holds it (settled, live) against the later-made claim of" : NULL);
-			if (auth) {
+			{
 				char nb[16];
 
-				refuse(d, from, w, "held by node %s",
+				refuse(d, from, w, auth ? "held by node %s" :
+				    "a relayed entry does not displace node %s's lease",
 				    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
 			}
 			send_back(d, from, e);

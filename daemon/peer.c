@@ -15,6 +15,7 @@
 #include "lan.h"
 #include "log.h"
 #include "policy.h"
+#include "ratelog.h"
 #include "sync.h"
 #include "util.h"
 
@@ -210,6 +211,8 @@ worth_logging(struct peer *p, const char *text)
 			return 0;
 		}
 	}
+	if (!ratelog_allow(&p->addr))
+		return 0;	/* per source and in total (ratelog.h) */
 	i = d->nrecent++ % 32;
 	d->recent[i].addr = p->addr;
 	snprintf(d->recent[i].text, sizeof(d->recent[i].text), "%s", text);
@@ -818,7 +821,8 @@ peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port)
 		return -1;
 	}
 	if ((s = peer_session_new(p, fd, 0)) == NULL) {
-		log_warnx("peer %s: refused a connection: too many sessions", ab);
+		if (ratelog_allow(a))
+			log_warnx("peer %s: refused a connection: too many sessions", ab);
 		if (peer_nsessions(p) == 0 && !p->configured && !p->learned)
 			peer_free(p);
 		return -1;

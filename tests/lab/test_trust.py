@@ -553,3 +553,41 @@ def test_row11_planted_symlinks_are_never_followed(make_lab):
     for link in (h0.subnet_env_file.with_name(h0.subnet_env_file.name + ".tmp"),
                  h0.lease_file.with_name(h0.lease_file.name + ".tmp")):
         assert link.is_symlink(), f"{link} removed or replaced"
+
+
+# --------------------------------------------------------------------------
+# row 8: log lines a remote party can cause
+# --------------------------------------------------------------------------
+
+def test_row8_log_flood_is_rate_limited(mesh):
+    """300 connections from one address, each with a different malformed frame (so each
+    error text differs), and a 64 KB LEASE frame of conflicting claims: h0 writes a bounded
+    number of lines (5 per source and 20 in total per 10 s, the listener's 1 a second),
+    counts the rest in show summary (logSuppressed), and keeps its session with h1."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    v = Victims(lab, leases)
+    lines0 = len(h0.log_text().splitlines())
+    supp0 = h0.hgwsh("show summary json")["logSuppressed"]
+    t0 = time.monotonic()
+    sent = 0
+    while sent < 300 and time.monotonic() - t0 < 20:
+        with lab.connect(h2, h0) as p:
+            p.send(frame(1, b"", version=2 + sent % 250))
+            p.wait_closed(3)
+        sent += 1
+    with attacker(lab) as p:
+        p.send(b"".join(lease_frames([lease_entry(LEASE_CLAIM, leases[h1][4], 0x0C000000 + i, i)
+                                      for i in range(2700)])))
+        wait_until(lambda: h0.leases()["refused"] - v.refused[h0] >= 1, 3, msg="the conflicts refused")
+        elapsed = time.monotonic() - t0
+        v.check("a log flood")
+    # Lines at info and above (the lab turns debug peer on: debug lines are the operator's choice).
+    added = [x for x in h0.log_text().splitlines()[lines0:] if " debug: " not in x]
+    supp = h0.hgwsh("show summary json")["logSuppressed"] - supp0
+    per_s = len(added) / elapsed
+    print(f"log flood: {sent} connections + 2,700 conflicts in {elapsed:.1f} s: {len(added)} lines "
+          f"({per_s:.1f}/s), {supp} suppressed")
+    windows = int(elapsed / 10) + 1
+    assert len(added) <= windows * (5 + 20) + elapsed + 10, "\n".join(added[-40:])
+    assert supp >= 300, supp
