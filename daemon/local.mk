@@ -23,6 +23,7 @@ daemon_hgwd_SOURCES = \
 	daemon/ratelog.c daemon/ratelog.h \
 	daemon/nodeid.c daemon/nodeid.h \
 	daemon/leasetab.c daemon/leasetab.h \
+	daemon/budget.c daemon/budget.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
 	daemon/nft.c daemon/nft.h \
 	daemon/hostnet.c daemon/hostnet.h \

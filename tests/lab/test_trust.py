@@ -365,6 +365,23 @@ def test_row9_other_family_gateway_on_another_host_is_refused(make_lab):
 # row 6: many LEASE claims of unrelated prefixes
 # --------------------------------------------------------------------------
 
+def junk_claims(n) -> list[bytes]:
+    """n LEASE claims in three kinds: /24s outside the cluster network, /25s inside it, and
+    relayed /24s of it, each under its own made-up owner."""
+    entries = []
+    for i in range(n):
+        kind = i % 3
+        owner = str(ipaddress.IPv4Address(0x0B000000 + i))
+        if kind == 0:
+            pfx = f"{20 + (i >> 16) % 200}.{(i >> 8) & 255}.{i & 255}.0/24"
+        elif kind == 1:
+            pfx = f"10.244.{(i >> 1) & 255}.{128 * (i & 1)}/25"
+        else:
+            pfx = f"10.244.{(i >> 2) & 255}.0/24"
+        entries.append(lease_entry(LEASE_CLAIM, pfx, owner, now_ms(), flags=0, unseen_ms=1000))
+    return entries
+
+
 def test_row6_sixty_thousand_junk_claims_cost_under_a_second(mesh):
     """60,000 claims in one burst: /24s outside the cluster network, other lengths inside
     it, and relayed /24s of the cluster network under 60,000 made-up owners. h0 spends
@@ -373,19 +390,7 @@ def test_row6_sixty_thousand_junk_claims_cost_under_a_second(mesh):
     lab, leases = mesh
     h0, h1, h2 = lab.hosts
     v = Victims(lab, leases)
-    entries = []
-    for i in range(60000):
-        kind = i % 3
-        owner = (0x0B000000 + i).to_bytes(4, "big")
-        owner = str(ipaddress.IPv4Address(owner))
-        if kind == 0:
-            pfx = f"{20 + (i >> 16) % 200}.{(i >> 8) & 255}.{i & 255}.0/24"
-        elif kind == 1:
-            pfx = f"10.244.{(i >> 1) & 255}.{128 * (i & 1)}/25"
-        else:
-            pfx = f"10.244.{(i >> 2) & 255}.0/24"
-        entries.append(lease_entry(LEASE_CLAIM, pfx, owner, now_ms(), flags=0, unseen_ms=1000))
-    frames = lease_frames(entries)
+    frames = lease_frames(junk_claims(60000))
     cpu0 = cpu_s(h0)
     with attacker(lab) as p:
         t0 = time.monotonic()
@@ -591,3 +596,76 @@ def test_row8_log_flood_is_rate_limited(mesh):
     windows = int(elapsed / 10) + 1
     assert len(added) <= windows * (5 + 20) + elapsed + 10, "\n".join(added[-40:])
     assert supp >= 300, supp
+
+
+# --------------------------------------------------------------------------
+# row 7: after junk claims, many sessions that send HELLO and KEEPALIVE and never read
+# --------------------------------------------------------------------------
+
+FLOOD_NET = "10.70.0.0/16"
+
+
+def rss_kib(h) -> int:
+    with open(f"/proc/{h.daemon.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_row7_non_reading_sessions_grow_rss_by_at_most_the_budget(make_lab):
+    """After 60,000 junk LEASE claims, 150 sessions from as many addresses send HELLO (with
+    the LEASE capability) and KEEPALIVEs and never read: h0's RSS grows by at most the
+    output budget (budget.h: 32 MiB) plus the sessions' own state; h0-h1 stays up."""
+    import socket
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    for h in (h0, h1):
+        h.start(wait=False, neighbors=[] if h is h0 else [h0], networks=[],
+                extra_config=h.lease_config(hold="1h") + (f"allow {FLOOD_NET}\n" if h is h0 else ""))
+    for h in (h0, h1):
+        h.wait_ready()
+    leases = lab.wait_lease_mesh([h0, h1])
+    p01 = h0.peer(h1)
+    with attacker(lab) as p:
+        p.send(b"".join(lease_frames(junk_claims(60000))), timeout=10)
+        wait_until(lambda: len(h0.leases()["leases"]) >= 200, 5, msg="the junk in h0's table")
+    addrs = [f"10.70.{i // 250}.{i % 250 + 1}" for i in range(150)]
+    from hgwlab import ip_batch
+    from hgwwire import in_netns, keepalive
+    ip_batch(h2.ns, [f"addr add {a}/32 dev eth0" for a in addrs])
+    h0.ip("route", "add", FLOOD_NET, "via", h2.lan_ip, "dev", "eth0")
+    rss0 = rss_kib(h0)
+
+    def connect_all():
+        socks = []
+        for i, a in enumerate(addrs):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.bind((a, 0))
+            s.connect((h0.lan_ip, 7179))
+            s.sendall(hello(f"10.70.{i // 250}.{i % 250 + 1}", caps=CAP_IPV4 | CAP_LEASES | 0x4,
+                            addrs=[a]))
+            socks.append(s)
+        return socks
+    socks = in_netns(h2.ns, connect_all)
+    try:
+        t0 = time.monotonic()
+        grown = 0
+        while time.monotonic() - t0 < 4:
+            for s in socks:
+                try:
+                    s.send(keepalive(), socket.MSG_DONTWAIT)
+                except OSError:
+                    pass
+            grown = max(grown, rss_kib(h0) - rss0)
+            time.sleep(0.1)  # paces the KEEPALIVEs (the clients' side); no condition to wait for
+        up = sum(1 for a in addrs if h0.peers().get(a, {}).get("state") == "established")
+        print(f"150 non-reading sessions: RSS +{grown} KiB, {up} still established")
+        assert grown <= 32 * 1024 + 8 * 1024, f"RSS grew by {grown} KiB"
+        after = h0.peer(h1)
+        assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
+        assert h0.running and lab.wait_lease_mesh([h0, h1]) == leases
+    finally:
+        for s in socks:
+            s.close()
