@@ -52,7 +52,7 @@ gateway_unproven(struct hgwd *d, const struct peer *p, const struct hgw_hello *h
 	for (i = 0; i < h->naddrs; i++)
 		if (hgw_addr_cmp(gw, &h->addrs[i]) == 0)
 			break;
-	if (i == h->naddrs || gw->family == p->addr.family) {
+	if (i == h->naddrs) {
 		snprintf(buf, len, "gateway %s is not the peer's address",
 		    hgw_addr_fmt(gw, b, sizeof(b)));
 		return buf;
@@ -65,8 +65,12 @@ gateway_unproven(struct hgwd *d, const struct peer *p, const struct hgw_hello *h
 		last_ms = now_ms();
 		last_same = kernel_same_lladdr(d->kernel, gw, &p->addr);
 	}
-	if (last_same == 0) {
-		snprintf(buf, len, "gateway %s is another host's (link-layer address differs)",
+	/* Of the session's family, only an address proven on the same NIC
+	 * (a secondary address); of the other, any not shown on another host. */
+	if (last_same == 0 || (last_same < 0 && gw->family == p->addr.family)) {
+		snprintf(buf, len, last_same == 0 ?
+		    "gateway %s is another host's (link-layer address differs)" :
+		    "gateway %s is not the peer's address (not proven by the neighbour table)",
 		    hgw_addr_fmt(gw, b, sizeof(b)));
 		return buf;
 	}
