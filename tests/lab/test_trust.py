@@ -669,3 +669,28 @@ def test_row7_non_reading_sessions_grow_rss_by_at_most_the_budget(make_lab):
     finally:
         for s in socks:
             s.close()
+
+
+# --------------------------------------------------------------------------
+# files named in the configuration: root only
+# --------------------------------------------------------------------------
+
+def test_file_statements_only_by_root(make_lab, open_workdir):
+    """A process in the control socket's group (not root) may configure, but not change a
+    statement that names a file: lease-file, subnet-env, secret-file, tls, log file."""
+    import test_cli
+    lab = make_lab(1, workdir=open_workdir / "lab")
+    h0 = lab.hosts[0]
+    h0.start(neighbors=[])
+    group0 = ["setpriv", "--reuid=65534", "--regid=0", "--clear-groups"]
+    before = test_cli.running_config(h0)
+    for stmt in ("lease-file /tmp/x.lease", "subnet-env /tmp/x.env", "secret-file /tmp/x.key",
+                 "no secret-file", "tls ca /a cert /b key /c", "no tls"):
+        cp = test_cli.hgwsh(h0, "configure terminal", "router hgw", stmt, "end", user=group0)
+        assert cp.returncode != 0 and "only root may change a statement that names a file" in cp.stderr, \
+            (stmt, cp.stderr)
+    cp = test_cli.hgwsh(h0, "configure terminal", "log file /tmp/x.log info", "end", user=group0)
+    assert cp.returncode != 0 and "only root may" in cp.stderr, cp.stderr
+    assert test_cli.running_config(h0) == before
+    test_cli.configure(h0, "max-prefixes 100", user=group0)   # other statements: as before
+    test_cli.configure(h0, f"lease-file {lab.workdir}/h0.lease")  # root may
