@@ -305,6 +305,17 @@ tls_check_node(struct tls *t, struct bufferevent *bev, uint32_t node_id, char *w
 		snprintf(why, len, "no peer certificate");
 		return -1;
 	}
+	/* A mesh certificate serves both ends: without an extended key usage,
+	 * or with serverAuth and clientAuth (a user's or a code-signing
+	 * certificate of a shared CA is not a mesh node). */
+	if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+	    (X509_get_extended_key_usage(cert) & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) !=
+	    (XKU_SSL_SERVER | XKU_SSL_CLIENT)) {
+		X509_free(cert);
+		snprintf(why, len, "the peer's certificate is not for serverAuth and clientAuth "
+		    "(extended key usage)");
+		return -1;
+	}
 	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names) && !ok; i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);

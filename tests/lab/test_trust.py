@@ -694,3 +694,40 @@ def test_file_statements_only_by_root(make_lab, open_workdir):
     assert test_cli.running_config(h0) == before
     test_cli.configure(h0, "max-prefixes 100", user=group0)   # other statements: as before
     test_cli.configure(h0, f"lease-file {lab.workdir}/h0.lease")  # root may
+
+
+# --------------------------------------------------------------------------
+# mTLS: the certificate's extended key usage
+# --------------------------------------------------------------------------
+
+def test_mtls_extended_key_usage(make_lab, tmp_path):
+    """A certificate of the mesh CA naming the client's node id but made for clientAuth only
+    (as a shared CA issues to users) is refused at HELLO; one with serverAuth and clientAuth
+    (or with no extended key usage) is a mesh node."""
+    from test_tls import PKI
+    pki = PKI(tmp_path / "pki")
+    pki.ca("ca")
+    pki.leaf("h0", "ca", "IP:10.60.6.10")
+    pki.leaf("h1", "ca", "IP:10.60.6.11")
+    for name, eku in (("user", "clientAuth"), ("node", "serverAuth,clientAuth")):
+        key, csr, crt, ext = (pki.d / f"{name}.{x}" for x in ("key", "csr", "crt", "ext"))
+        from hgwlab import run
+        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", key, "-out", csr, "-subj", f"/CN={name}"])
+        ext.write_text(f"subjectAltName=IP:10.60.6.50\nextendedKeyUsage={eku}\n")
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", pki.d / "ca.crt", "-CAkey", pki.d / "ca.key",
+             "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext])
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1], extra_config=pki.config("h0"))
+    h1.start(neighbors=[h0], extra_config=pki.config("h1"))
+    lab.wait_established()
+    with lab.connect(h2, h0, ssl_context=pki.client_context("user")) as p:
+        p.send(hello(ATTACKER_ID, addrs=[h2.lan_ip]))
+        n = p.wait_notify()
+        assert (n["code"], n["subcode"]) == (2, 2) and "extended key usage" in n["text"], n
+        p.wait_closed()
+    with lab.connect(h2, h0, ssl_context=pki.client_context("node")) as p:
+        his = p.handshake(ATTACKER_ID)
+        assert his["node_id"] == h0.node_id
+    assert h0.peer(h1)["state"] == "established" and h0.peer(h1)["flaps"] == 0
