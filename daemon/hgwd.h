@@ -22,6 +22,7 @@ struct cmd_tree;
 struct tls;
 struct leases;
 struct nodeid_tab;
+struct peeridx;
 struct members;
 struct listen_state;
 struct origin;
@@ -49,6 +50,7 @@ struct hgwd {
 	struct origin *origin;		/* our own routes */
 
 	struct peer_list peers;
+	struct peeridx *peer_index;	/* peers by address (peeridx.c) */
 	struct peer_listener *peer_listeners;	/* PEER_MAX_LISTENERS of them */
 	int npeer_listeners;
 	uint16_t listen_port;

@@ -24,6 +24,7 @@ daemon_hgwd_SOURCES = \
 	daemon/nodeid.c daemon/nodeid.h \
 	daemon/leasetab.c daemon/leasetab.h \
 	daemon/budget.c daemon/budget.h \
+	daemon/peeridx.c daemon/peeridx.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
 	daemon/nft.c daemon/nft.h \
 	daemon/hostnet.c daemon/hostnet.h \

@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "lan.h"
 #include "log.h"
+#include "peeridx.h"
 #include "policy.h"
 #include "ratelog.h"
 #include "sync.h"
@@ -61,12 +62,7 @@ listener_caps(const struct hgwd *d)
 struct peer *
 peer_find(struct hgwd *d, const struct hgw_addr *a)
 {
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (hgw_addr_cmp(&p->addr, a) == 0)
-			return p;
-	return NULL;
+	return peeridx_find(d->peer_index, a);
 }
 
 int
@@ -158,7 +154,9 @@ peer_new(struct hgwd *d, const struct hgw_addr *a, uint16_t port, int configured
 	p->configured = configured;
 	hgw_addr_fmt(a, p->name, sizeof(p->name));
 	p->retry_ev = evtimer_new(d->base, peer_retry, p);
-	if (p->retry_ev == NULL) {
+	if (p->retry_ev == NULL || peeridx_add(&d->peer_index, p) < 0) {
+		if (p->retry_ev != NULL)
+			event_free(p->retry_ev);
 		free(p);
 		return NULL;
 	}
@@ -855,6 +853,7 @@ peer_free(struct peer *p)
 		log_info("peer %s: routes removed", p->name);
 	sync_unlock(d->sync, p, "neighbor removed");
 	TAILQ_REMOVE(&d->peers, p, entry);
+	peeridx_del(d->peer_index, p);
 	event_free(p->retry_ev);
 	free(p->ubuf);
 	free(p);
@@ -991,5 +990,6 @@ peers_free(struct hgwd *d)
 	free(d->peer_listeners);
 	d->peer_listeners = NULL;
 	d->npeer_listeners = 0;
+	peeridx_free(&d->peer_index);
 	policy_free(d);
 }
