@@ -170,6 +170,17 @@ certs(SSL_CTX *ctx, const struct config *c, char *err, size_t errlen)
 		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
 		return fail(err, errlen, "tls ca %s: %s", c->tls_ca, e);
 	}
+	if (c->tls_crl[0]) {
+		/* Revoked mesh certificates: checked for the peer's own certificate. */
+		X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lu = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+
+		if (lu == NULL || X509_load_crl_file(lu, c->tls_crl, X509_FILETYPE_PEM) <= 0) {
+			ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+			return fail(err, errlen, "tls crl %s: %s", c->tls_crl, e);
+		}
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	return 0;

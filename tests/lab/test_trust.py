@@ -731,3 +731,43 @@ def test_mtls_extended_key_usage(make_lab, tmp_path):
         his = p.handshake(ATTACKER_ID)
         assert his["node_id"] == h0.node_id
     assert h0.peer(h1)["state"] == "established" and h0.peer(h1)["flaps"] == 0
+
+
+def test_mtls_crl_refuses_a_revoked_certificate(make_lab, tmp_path):
+    """``tls ca .. cert .. key .. crl FILE``: a certificate of the mesh CA listed in the CRL is
+    refused during the TLS handshake (no HELLO ever); another one of the same CA is taken."""
+    import ssl
+    from hgwlab import run
+    from test_tls import PKI
+    pki = PKI(tmp_path / "pki")
+    pki.ca("ca")
+    pki.leaf("h0", "ca", "IP:10.60.6.10")
+    pki.leaf("revoked", "ca", "IP:10.60.6.50")
+    pki.leaf("good", "ca", "IP:10.60.6.50")
+    d = pki.d
+    (d / "index.txt").write_text("")
+    (d / "crlnumber").write_text("01\n")
+    (d / "ca.cnf").write_text(f"[ca]\ndefault_ca = c\n[c]\ndatabase = {d}/index.txt\n"
+                              f"crlnumber = {d}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n")
+    run(["openssl", "ca", "-config", d / "ca.cnf", "-keyfile", d / "ca.key", "-cert", d / "ca.crt",
+         "-revoke", d / "revoked.crt"])
+    run(["openssl", "ca", "-config", d / "ca.cnf", "-keyfile", d / "ca.key", "-cert", d / "ca.crt",
+         "-gencrl", "-out", d / "crl.pem"])
+    lab = make_lab(3)
+    h0, _, h2 = lab.hosts
+    h0.start(neighbors=[], extra_config=pki.config("h0") + f" crl {d / 'crl.pem'}")
+    assert f"crl {d / 'crl.pem'}" in h0.hgwsh("show running-config")
+    try:
+        p = lab.connect(h2, h0, ssl_context=pki.client_context("revoked"))
+    except (ssl.SSLError, ConnectionError):
+        p = None   # refused during the handshake itself
+    if p is not None:
+        with p:
+            try:
+                p.send(hello(ATTACKER_ID, addrs=[h2.lan_ip]))
+            except OSError:
+                pass
+            p.wait_closed(3)
+            assert p.frames == [], [f["name"] for f in p.frames]
+    with lab.connect(h2, h0, ssl_context=pki.client_context("good")) as p:
+        assert p.handshake(ATTACKER_ID)["node_id"] == h0.node_id
