@@ -125,11 +125,12 @@ static void
 save_state(struct hgwd *d)
 {
 	struct leases *L = d->leases;
-	char text[512], pb[HGW_ADDRSTRLEN], err[160];
+	char text[512], pb[HGW_ADDRSTRLEN], err[160], nb[16];
 	size_t off;
 	int f;
 
-	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n");
+	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n"
+	    "node-id %s\n", hgw_nodeid_fmt(d->node_id, nb, sizeof(nb)));
 	for (f = 0; f < 2; f++)
 		if (L->mine[f] >= 0)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
@@ -730,8 +731,8 @@ load_state(struct hgwd *d)
 		int fi;
 
 		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
+		if (line[0] == '#' || line[0] == '\n' || strncmp(line, "node-id ", 8) == 0)
+			continue;	/* node-id: identity.c's */
 		if (sscanf(line, "lease %63s %llu", pfx, &ms) != 2 ||
 		    hgw_prefix_parse(pfx, &p, NULL) < 0) {
 			log_warnx("%s:%d: not a lease line; ignored", d->cfg.lease_file, lineno);

@@ -132,6 +132,17 @@ nodeid_seen(struct nodeid_tab *t, uint32_t node_id, const struct hgw_addr *a, in
 }
 
 int
+nodeid_bound(const struct nodeid_tab *t, uint32_t node_id, struct hgw_addr *out)
+{
+	const struct binding *b = t != NULL ? find(t, node_id) : NULL;
+
+	if (b == NULL)
+		return -1;
+	*out = b->addr;
+	return 0;
+}
+
+int
 nodeid_check(const struct nodeid_tab *t, uint32_t node_id, const struct hgw_addr *a,
     uint64_t hold_ms, char *why, size_t len)
 {

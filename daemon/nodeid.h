@@ -22,6 +22,8 @@ void nodeid_seen(struct nodeid_tab *t, uint32_t node_id, const struct hgw_addr *
  * address, live or seen less than hold_ms ago. */
 int nodeid_check(const struct nodeid_tab *t, uint32_t node_id, const struct hgw_addr *a,
     uint64_t hold_ms, char *why, size_t len);
+/* The address node_id is bound to: 0, or -1 when it is bound to none. */
+int nodeid_bound(const struct nodeid_tab *t, uint32_t node_id, struct hgw_addr *out);
 size_t nodeid_count(const struct nodeid_tab *t);
 
 #endif

@@ -164,10 +164,19 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 int
 policy_node_id(struct hgwd *d, const struct peer *p, uint32_t node_id, char *why, size_t len)
 {
+	struct hgw_addr bound;
+
 	if (d->tls != NULL && strcmp(tls_mode(d->tls), "certificates") == 0)
 		return 0;
-	return nodeid_check(d->nodeids, node_id, &p->addr, (uint64_t)d->cfg.lease_hold_s * 1000,
-	    why, len);
+	if (nodeid_check(d->nodeids, node_id, &p->addr, (uint64_t)d->cfg.lease_hold_s * 1000,
+	    why, len) == 0)
+		return 0;
+	/* The same NIC under a new address (the kernel still knows the old
+	 * one's link-layer address): an address change, not another node. */
+	if (nodeid_bound(d->nodeids, node_id, &bound) == 0 && bound.family == p->addr.family &&
+	    kernel_same_lladdr(d->kernel, &bound, &p->addr) == 1)
+		return 0;
+	return -1;
 }
 
 void

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from hgwlab import frame, stays_true, wait_until
+from hgwlab import frame, route, stays_true, wait_until
 from hgwwire import CAP_IPV4, announce, hello
 
 FAST = (0.2, 0.6)
@@ -771,3 +771,43 @@ def test_mtls_crl_refuses_a_revoked_certificate(make_lab, tmp_path):
             assert p.frames == [], [f["name"] for f in p.frames]
     with lab.connect(h2, h0, ssl_context=pki.client_context("good")) as p:
         assert p.handshake(ATTACKER_ID)["node_id"] == h0.node_id
+
+
+# --------------------------------------------------------------------------
+# row 12: a leasing host's LAN address changes
+# --------------------------------------------------------------------------
+
+def test_row12_address_change_is_a_gateway_change_not_a_new_owner(make_lab):
+    """h1's LAN address changes from .11 to .21 while it runs, then it restarts: its node id
+    stays 10.60.6.11 (kept while running, then read back from the node-id line of its lease
+    file), so its lease stays its own; h0 accepts the session from the new address (the same
+    NIC: the kernel resolves both addresses to one MAC) and routes the lease via .21. Nobody
+    keeps a reservation for a new id, nobody else claims the subnet."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    start_leasing([h0, h1], seed=h0)
+    leases = lab.wait_lease_mesh([h0, h1])
+    s1 = leases[h1][4]
+    assert f"node-id {h1.node_id}" in h1.lease_file.read_text()
+    new = "10.60.6.21"
+    # The new address takes over as primary when the old one goes (as DHCP would renumber).
+    h1.run(["sysctl", "-qw", "net.ipv4.conf.eth0.promote_secondaries=1"])
+    h1.ip("addr", "add", f"{new}/24", "dev", "eth0")
+    h1.ip("addr", "del", f"{h1.lan_ip}/24", "dev", "eth0")
+
+    def moved():
+        assert h1.hgwsh("show summary json")["nodeId"] == h1.node_id
+        t0 = h0.lease_table()
+        assert set(e["owner"] for e in t0.values()) == {h0.node_id, h1.node_id}, t0
+        assert t0[s1]["owner"] == h1.node_id and t0[s1]["state"] == "active", t0
+        r = h0.show_route(s1)
+        assert r and [p["gateway"] for p in r["paths"]] == [new], r
+        assert route(s1, new) in h0.route_set(), h0.route_set()
+        return True
+    wait_until(moved, 15, msg="h0 to route h1's lease via its new address")
+    assert h1.leases()["families"]["ipv4"]["lease"] == s1
+    h1.stop(signal.SIGTERM)
+    h1.start(h1.config_text)
+    wait_until(moved, 15, msg="h1 back with its node id and lease")
+    assert h1.leases()["families"]["ipv4"]["lease"] == s1
+    assert "node id from" in h1.log_text()
