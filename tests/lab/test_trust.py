@@ -811,3 +811,41 @@ def test_row12_address_change_is_a_gateway_change_not_a_new_owner(make_lab):
     wait_until(moved, 15, msg="h1 back with its node id and lease")
     assert h1.leases()["families"]["ipv4"]["lease"] == s1
     assert "node id from" in h1.log_text()
+
+
+# --------------------------------------------------------------------------
+# rows 1 and 9 over mTLS: a holder of a mesh certificate
+# --------------------------------------------------------------------------
+
+def test_rows1_and_9_over_mtls(make_lab, tmp_path):
+    """h0 and h1 lease over mutual TLS; the attacker holds a valid mesh certificate for its
+    own node id. Its claim of h1's subnet (claim time 0), its announcement of it, and a
+    route via h1's address listed in its HELLO change nothing and are refused."""
+    from test_tls import PKI
+    pki = PKI(tmp_path / "pki")
+    pki.ca("ca")
+    for name, ip in (("h0", "10.60.6.10"), ("h1", "10.60.6.11"), ("client", ATTACKER_ID)):
+        pki.leaf(name, "ca", f"IP:{ip}")
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    for h in (h0, h1):
+        h.start(wait=False, neighbors=[] if h is h0 else [h0], networks=[], timers=FAST,
+                extra_config=h.lease_config(hold="1h") + pki.config(h.name) + "\n")
+    for h in (h0, h1):
+        h.wait_ready()
+    leases = lab.wait_lease_mesh([h0, h1])
+    for h in (h0, h1):
+        h.use_subnet(leases[h][4])
+    lab.wait_full_connectivity(hosts=[h0, h1], timeout=10)
+    settle(lab, leases)
+    s1 = leases[h1][4]
+    v = Victims(lab, leases)
+    with lab.connect(h2, h0, ssl_context=pki.client_context("client")) as p:
+        p.handshake(ATTACKER_ID, addrs=[h2.lan_ip, h1.lan_ip], caps=CAP_IPV4 | CAP_LEASES)
+        p.send(b"".join(lease_frames([lease_entry(LEASE_CLAIM, s1, ATTACKER_ID, 0, flags=F_ACTIVE)])))
+        p.send(announce(ATTACKER_ID, h2.lan_ip, [s1]))
+        p.send(announce(ATTACKER_ID, h1.lan_ip, ["10.244.250.0/24"]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] >= 1, 3, msg="the route via h1 refused")
+        v.check("a forged claim over mTLS", refused_on=[h0])
+        assert h0.show_route(s1)["paths"][0]["origin"] == h1.node_id
+        assert h0.show_route("10.244.250.0/24") is None
