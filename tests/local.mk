@@ -78,7 +78,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
 	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
-	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
+	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py tests/lab/test_trust.py \
 	tests/lab/selftest_cases.py \
 	tests/lab/test_schema.py tests/lab/test_install.py \
 	tests/lab/test_cni.py tests/lab/labcni.py \
