@@ -411,6 +411,11 @@ cmd_run(struct hgwd *d, struct ctl_conn *c, const char *line, char *msg, size_t 
 		free(m);
 		return CTL_ERR_PERM;
 	}
+	if ((m->def->flags & CMD_F_ROOT) && !ctl_root(c)) {
+		snprintf(msg, msglen, "%% Permission denied: only root may change a statement that names a file");
+		free(m);
+		return CTL_ERR_PERM;
+	}
 	x.d = d;
 	x.c = c;
 	x.msg = msg;

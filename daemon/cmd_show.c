@@ -143,6 +143,7 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(o, "hostnet", hn);
 		}
 		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
+		json_object_object_add(o, "logSuppressed", json_object_new_int64((int64_t)log_suppressed()));
 		ctl_json(x->c, o);
 		return CTL_OK;
 	}
@@ -166,6 +167,8 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	else
 		ctl_printf(x->c, "Kernel: off");
 	ctl_printf(x->c, "Initial sync: %s", sync_done(d->sync) ? "done" : "in progress");
+	ctl_printf(x->c, "Log lines left out (repeats, rate limits, below the level): %llu",
+	    (unsigned long long)log_suppressed());
 	/* host networking */
 	ctl_printf(x->c, "interface: %s%s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
 	    hs.ifauto ? " (auto)" : "");

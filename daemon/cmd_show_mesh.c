@@ -23,6 +23,8 @@ cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a)
 	size_t i, n = leases_count(d), nev = leases_events(d, events, MAX_EVENTS);
 	struct lease_info li;
 	struct hgw_prefix mine;
+	const char *unsaved = leases_unsaved(d), *last_refused;
+	uint64_t nrefused = leases_refused(d, &last_refused);
 	int fi;
 
 	if (cmd_arg(a, "json")) {
@@ -63,6 +65,11 @@ cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a)
 		}
 		json_object_object_add(o, "leases", arr);
 		json_object_object_add(o, "leaseHoldS", json_object_new_int64(d->cfg.lease_hold_s));
+		json_object_object_add(o, "stateSaved", json_object_new_boolean(unsaved == NULL));
+		json_object_object_add(o, "saveError", unsaved != NULL ? json_object_new_string(unsaved) : NULL);
+		json_object_object_add(o, "refused", json_object_new_int64((int64_t)nrefused));
+		json_object_object_add(o, "lastRefused", last_refused[0] ?
+		    json_object_new_string(last_refused) : NULL);
 		for (i = 0; i < nev; i++)
 			json_object_array_add(ev, json_object_new_string(events[i]));
 		json_object_object_add(o, "events", ev);
@@ -82,6 +89,11 @@ cmd_show_leases(struct cmd_ctx *x, const struct cmd_args *a)
 		    have ? hgw_prefix_fmt(&mine, tb, sizeof(tb)) :
 		    err[0] ? err : "waiting for the initial sync");
 	}
+	if (unsaved != NULL)
+		ctl_printf(x->c, "State file not saved (retrying): %s", unsaved);
+	if (nrefused > 0)
+		ctl_printf(x->c, "Refused claims and releases: %llu, the last: %s",
+		    (unsigned long long)nrefused, last_refused);
 	ctl_printf(x->c, "%-24s %-15s %-10s %s", "Subnet", "Owner", "State", "Claimed");
 	for (i = 0; i < n && leases_get(d, i, &li) == 0; i++) {
 		time_t t = (time_t)(li.claim_ms / 1000);

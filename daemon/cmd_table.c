@@ -13,6 +13,7 @@
 
 #define R CMD_MODE_ROUTER
 #define P CMD_F_PRIV
+#define F (CMD_F_PRIV | CMD_F_ROOT)	/* names a file: root only */
 #define S "Show running system information\n"
 #define LEVELS "[emerg|alert|crit|err|warning|notice|info|debug]"
 #define LEVELS_HELP "System is unusable\nAction must be taken at once\nCritical conditions\n" \
@@ -71,19 +72,22 @@ const struct cmd_def cmd_table[] = {
 	{ R, "no mesh-network PREFIX", "Negate a command\nMesh network\nIPv4 or IPv6 prefix", H(cmd_router_stmt), P },
 	{ R, "max-prefixes (1-4294967295)", "Most prefixes any peer may announce\nNumber", H(cmd_router_stmt), P },
 	{ R, "no max-prefixes", "Negate a command\nNo prefix limit", H(cmd_router_stmt), P },
-	{ R, "secret-file WORD", "TLS 1.3 with a pre-shared key from this file\nAbsolute path", H(cmd_router_stmt), P },
-	{ R, "no secret-file", "Negate a command\nNo pre-shared key", H(cmd_router_stmt), P },
+	{ R, "secret-file WORD", "TLS 1.3 with a pre-shared key from this file\nAbsolute path", H(cmd_router_stmt), F },
+	{ R, "no secret-file", "Negate a command\nNo pre-shared key", H(cmd_router_stmt), F },
 	{ R, "tls ca WORD cert WORD key WORD",
 	  "Mutual TLS 1.3 with certificates\nCA certificate\nPath\nThis node's certificate\nPath\nIts private key\nPath",
-	  H(cmd_router_stmt), P },
-	{ R, "no tls", "Negate a command\nNo certificates", H(cmd_router_stmt), P },
+	  H(cmd_router_stmt), F },
+	{ R, "tls ca WORD cert WORD key WORD crl WORD",
+	  "Mutual TLS 1.3 with certificates\nCA certificate\nPath\nThis node's certificate\nPath\nIts private key\nPath\nRevoked certificates (a PEM CRL of the CA)\nPath",
+	  H(cmd_router_stmt), F },
+	{ R, "no tls", "Negate a command\nNo certificates", H(cmd_router_stmt), F },
 	{ R, "cluster-network PREFIX subnet-length (1-128)",
 	  "Accept only prefixes inside this network (repeatable)\nIPv4 or IPv6 prefix\nLease this node a subnet of it\nSubnet length",
 	  H(cmd_router_stmt), P },
 	{ R, "lease-hold WORD", "How long a departed node's lease stays reserved\nSeconds, or with s, m or h",
 	  H(cmd_router_stmt), P },
-	{ R, "lease-file WORD", "Where this node keeps its lease across restarts\nAbsolute path", H(cmd_router_stmt), P },
-	{ R, "subnet-env WORD", "Where to write flannel's subnet.env\nAbsolute path", H(cmd_router_stmt), P },
+	{ R, "lease-file WORD", "Where this node keeps its lease across restarts\nAbsolute path", H(cmd_router_stmt), F },
+	{ R, "subnet-env WORD", "Where to write flannel's subnet.env\nAbsolute path", H(cmd_router_stmt), F },
 	{ R, "ip-masq", "Masquerade container traffic leaving the cluster network (default with one)",
 	  H(cmd_router_stmt), P },
 	{ R, "ip-forward enable", "IP forwarding\nTurn net.ipv4.ip_forward (and IPv6 forwarding) on",
@@ -147,7 +151,7 @@ const struct cmd_def cmd_table[] = {
 	  "Where the log goes\nTo syslog (daemon facility)\nTo standard error\n" LEVELS_HELP,
 	  H(cmd_daemon_stmt), P },
 	{ CMD_MODE_CONFIG, "log file WORD " LEVELS,
-	  "Where the log goes\nTo a file\nAbsolute path\n" LEVELS_HELP, H(cmd_daemon_stmt), P },
+	  "Where the log goes\nTo a file\nAbsolute path\n" LEVELS_HELP, H(cmd_daemon_stmt), F },
 	{ CMD_MODE_CONFIG, "no log", "Negate a command\nLog to stderr, and syslog with -d",
 	  H(cmd_daemon_stmt), P },
 	{ CMD_MODE_CONFIG, "http listen ADDRESS [port (1-65535)]",

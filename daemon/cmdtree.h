@@ -19,6 +19,7 @@
 #define CMD_F_PRIV	0x1u	/* needs root or the socket's group */
 #define CMD_F_HIDDEN	0x2u	/* matched, never completed or listed */
 #define CMD_F_FULL	0x4u	/* matched only spelled out (no abbreviation), listed by ?, never TAB-completed */
+#define CMD_F_ROOT	0x8u	/* names a file the daemon writes or trusts: uid 0 only */
 
 struct cmd_ctx;		/* the daemon's; cmdtree never looks inside */
 

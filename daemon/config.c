@@ -413,11 +413,12 @@ static int
 st_tls(struct config *c, char **w, int n, char *err, size_t errlen)
 {
 	char ca[CFG_PATH_MAX] = "", cert[CFG_PATH_MAX] = "", key[CFG_PATH_MAX] = "";
+	char crl[CFG_PATH_MAX] = "";
 	int k;
 
 	for (k = 1; k + 1 < n; k += 2) {
 		char *dst = strcmp(w[k], "ca") == 0 ? ca : strcmp(w[k], "cert") == 0 ? cert :
-		    strcmp(w[k], "key") == 0 ? key : NULL;
+		    strcmp(w[k], "key") == 0 ? key : strcmp(w[k], "crl") == 0 ? crl : NULL;
 
 		if (dst == NULL)
 			return fail(err, errlen, "tls: unknown option '%s'", w[k]);
@@ -425,7 +426,8 @@ st_tls(struct config *c, char **w, int n, char *err, size_t errlen)
 			return -1;
 	}
 	if (k != n || !ca[0] || !cert[0] || !key[0])
-		return fail(err, errlen, "usage: tls ca FILE cert FILE key FILE");
+		return fail(err, errlen, "usage: tls ca FILE cert FILE key FILE [crl FILE]");
+	strcpy(c->tls_crl, crl);
 	strcpy(c->tls_ca, ca);
 	strcpy(c->tls_cert, cert);
 	strcpy(c->tls_key, key);
@@ -693,7 +695,7 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return 0;
 	}
 	if (neg && strcmp(w[0], "tls") == 0) {
-		c->tls_ca[0] = c->tls_cert[0] = c->tls_key[0] = '\0';
+		c->tls_ca[0] = c->tls_cert[0] = c->tls_key[0] = c->tls_crl[0] = '\0';
 		return 0;
 	}
 	if (neg && strcmp(w[0], "node-id") == 0 && n <= 2) {

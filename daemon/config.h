@@ -85,6 +85,7 @@ struct config {
 	int discovery;			/* discovery multicast */
 	char secret_file[CFG_PATH_MAX];	/* TLS 1.3 with an external pre-shared key */
 	char tls_ca[CFG_PATH_MAX], tls_cert[CFG_PATH_MAX], tls_key[CFG_PATH_MAX];
+	char tls_crl[CFG_PATH_MAX];	/* "": no revocation list */
 	int kernel_on;
 	uint8_t kernel_proto;
 	char kernel_proto_name[CFG_PROTO_NAME_MAX];	/* as written; "": a number */

@@ -146,7 +146,8 @@ config_write(const struct config *c, FILE *f)
 	if (c->secret_file[0])
 		fprintf(f, " secret-file %s\n", c->secret_file);
 	if (c->tls_cert[0])
-		fprintf(f, " tls ca %s cert %s key %s\n", c->tls_ca, c->tls_cert, c->tls_key);
+		fprintf(f, " tls ca %s cert %s key %s%s%s\n", c->tls_ca, c->tls_cert, c->tls_key,
+		    c->tls_crl[0] ? " crl " : "", c->tls_crl);
 	if (c->keepalive_ms != CFG_DEFAULT_KEEPALIVE_MS || c->hold_ms != CFG_DEFAULT_HOLD_MS) {
 		fprintf(f, " timers keepalive %s", hgw_fmt_seconds_ms(c->keepalive_ms, b2, sizeof(b2)));
 		fprintf(f, " hold %s\n", hgw_fmt_seconds_ms(c->hold_ms, b2, sizeof(b2)));

@@ -128,6 +128,12 @@ ctl_privileged(const struct ctl_conn *c)
 	return c->priv;
 }
 
+int
+ctl_root(const struct ctl_conn *c)
+{
+	return c->uid == 0 || c->uid == geteuid();
+}
+
 void
 ctl_stream(struct ctl_conn *c, ctl_gen_fn fn, void *state, void (*free_fn)(void *))
 {

@@ -54,5 +54,7 @@ void ctl_stream(struct ctl_conn *c, ctl_gen_fn fn, void *state, void (*free_fn)(
 unsigned ctl_mode(const struct ctl_conn *c);
 void ctl_set_mode(struct ctl_conn *c, unsigned mode);
 int ctl_privileged(const struct ctl_conn *c);
+/* uid 0 (or the daemon's own uid): may name files (CMD_F_ROOT). */
+int ctl_root(const struct ctl_conn *c);
 
 #endif

@@ -21,6 +21,8 @@ struct ctl;
 struct cmd_tree;
 struct tls;
 struct leases;
+struct nodeid_tab;
+struct peeridx;
 struct members;
 struct listen_state;
 struct origin;
@@ -50,6 +52,7 @@ struct hgwd {
 	struct origin *origin;		/* our own routes */
 
 	struct peer_list peers;
+	struct peeridx *peer_index;	/* peers by address (peeridx.c) */
 	struct peer_listener *peer_listeners;	/* PEER_MAX_LISTENERS of them */
 	int npeer_listeners;
 	uint16_t listen_port;
@@ -67,7 +70,12 @@ struct hgwd {
 	unsigned nrecent;
 
 	struct leases *leases;
+	/* Set by lease.c at init, asked by policy.c (which may not call lease.c):
+	 * a lease overlapping p, 1 with it and its owner, else 0. */
+	int (*lease_overlap)(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *leased,
+	    uint32_t *owner);
 	struct members *members;
+	struct nodeid_tab *nodeids;	/* node id to address bindings (policy.c, nodeid.c) */
 	struct hostnet *hostnet;	/* masquerade, forwarding, interface auto */
 
 	struct ctl *ctl;

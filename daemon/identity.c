@@ -1,6 +1,7 @@
 /* identity.c: our node id and advertised gateways, and adopting changes. */
 #include "identity.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hgwd.h"
@@ -8,6 +9,33 @@
 #include "log.h"
 #include "origin.h"
 #include "peer.h"
+
+static int
+leasing(const struct config *c)
+{
+	return c->lease_len[0] || c->lease_len[1];
+}
+
+/* The node-id line of the lease state file (lease.c writes it), or 0. */
+static uint32_t
+persisted_id(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], word[64];
+	struct hgw_addr a;
+	uint32_t id = 0;
+
+	if (f == NULL)
+		return 0;
+	while (id == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "node-id %63s", word) == 1 && hgw_addr_parse(word, &a) == 0 &&
+		    a.family == AF_INET)
+			id = hgw_addr_to_nodeid(&a);
+	fclose(f);
+	if (id != 0)
+		log_info("node id from %s (the lease's owner)", path);
+	return id;
+}
 
 int
 identity_resolve(const struct hgwd *d, const struct config *c, uint32_t *id,
@@ -36,8 +64,10 @@ identity_resolve(const struct hgwd *d, const struct config *c, uint32_t *id,
 	hgw_nodeid_to_addr(d->node_id, &ifa);
 	if (c->node_id)
 		*id = c->node_id;
-	else if (d->node_id != 0 && kernel_if_has(d->kernel, &ifa))
-		*id = d->node_id;
+	else if (d->node_id != 0 && (kernel_if_has(d->kernel, &ifa) || leasing(c)))
+		*id = d->node_id;	/* a leasing node keeps its id: it owns its lease */
+	else if (d->node_id == 0 && leasing(c) && (*id = persisted_id(c->lease_file)) != 0)
+		;			/* the id its lease was held under, whatever the address now */
 	else if (kernel_if_addr(d->kernel, AF_INET, &ifa) == 0 || (ifa = *a4).family)
 		*id = hgw_addr_to_nodeid(&ifa);
 	else

@@ -71,6 +71,9 @@ int kernel_onlink(const struct kernel *k, const struct hgw_addr *gw);
 int kernel_if_has(const struct kernel *k, const struct hgw_addr *a);
 /* Is a one of this host's addresses (on any interface)? */
 int kernel_is_local(const struct kernel *k, const struct hgw_addr *a);
+/* Do a and b resolve to the same link-layer address in the LAN interface's
+ * neighbour table? 1 yes, 0 no, -1 unknown (either not resolved). */
+int kernel_same_lladdr(struct kernel *k, const struct hgw_addr *a, const struct hgw_addr *b);
 /* The LAN interface's connected subnets, up to max. */
 int kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max);
 

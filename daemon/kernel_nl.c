@@ -13,6 +13,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,37 @@ kernel_is_local(const struct kernel *k, const struct hgw_addr *a)
 			return 1;
 	}
 	return 0;
+}
+
+int
+kernel_same_lladdr(struct kernel *k, const struct hgw_addr *a, const struct hgw_addr *b)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_addr *ll[2] = { NULL, NULL };
+	const struct hgw_addr *ab[2] = { a, b };
+	int i, r = -1;
+
+	if (k->ifindex <= 0 || rtnl_neigh_alloc_cache(k->cmd, &cache) < 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		struct nl_addr *dst = nl_addr_build(ab[i]->family, ab[i]->bytes,
+		    ab[i]->family == AF_INET ? 4 : 16);
+		struct rtnl_neigh *n = dst != NULL ? rtnl_neigh_get(cache, k->ifindex, dst) : NULL;
+
+		nl_addr_put(dst);
+		if (n != NULL) {
+			if (rtnl_neigh_get_lladdr(n) != NULL &&
+			    !(rtnl_neigh_get_state(n) & (NUD_FAILED | NUD_INCOMPLETE)))
+				ll[i] = nl_addr_clone(rtnl_neigh_get_lladdr(n));
+			rtnl_neigh_put(n);
+		}
+	}
+	if (ll[0] != NULL && ll[1] != NULL)
+		r = nl_addr_cmp(ll[0], ll[1]) == 0;
+	nl_addr_put(ll[0]);
+	nl_addr_put(ll[1]);
+	nl_cache_free(cache);
+	return r;
 }
 
 /* Route messages. */

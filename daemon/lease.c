@@ -3,6 +3,7 @@
  * through peer.c's listener interface, claims once the initial sync is over
  * (sync.c) and originates its subnets through origin.c. */
 #include "lease.h"
+#include "leasetab.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -21,33 +22,37 @@
 #include "lan.h"
 #include "log.h"
 #include "origin.h"
+#include "ratelog.h"
 #include "peer.h"
 #include "sync.h"
 #include "util.h"
 
 #define NEVENTS		16
 #define EXPIRE_MAX_MS	60000	/* the expiry timer runs at the next expiry, at most this late */
-
-struct lease {
-	struct hgw_prefix prefix;
-	uint32_t owner;
-	uint64_t claim_ms;	/* Unix time of the claim: the older wins */
-	uint64_t seen_ms;	/* monotonic: when last known live (by us or a vouching peer) */
-};
+#define SETTLE_MS	5000	/* a claim known this long (its owner live) is settled */
+#define SENDBACK_MS	10000	/* a winning claim is sent back to a loser at most this often */
+#define SAVE_RETRY_MS	2000	/* a failed state-file write is retried this often */
+#define LEASES_PER_OWNER 2	/* entries per owner: one per family */
 
 struct leases {
-	struct lease *tab;
-	size_t n, cap;
+	struct leasetab t;		/* every lease we know, indexed by prefix */
 	int mine[2];			/* index in tab of our lease per family, or -1 */
 	char error[2][192];		/* why we hold no lease, if so */
 	char events[NEVENTS][200];	/* what happened lately, for show leases */
 	uint64_t event_ms[NEVENTS];
 	unsigned nevents;
 	struct event *expire_ev;
+	struct event *save_ev;		/* retries a failed state-file write */
+	int unsaved;			/* the state file is not up to date */
+	char save_error[192];
+	uint64_t sync_done_ms;		/* monotonic; 0: the initial sync is not over */
+	uint64_t refused;		/* claims and releases refused */
+	char last_refused[320];
 };
 
 static void expire_cb(evutil_socket_t fd, short what, void *arg);
 static void schedule_expiry(struct hgwd *d);
+static int settled(struct hgwd *d, const struct lease *e);
 
 /* Is the owner live: us, or a node we hold an established session with? */
 static int
@@ -85,46 +90,24 @@ event_log(struct leases *L, const char *fmt, ...)
 	log_info("lease: %s", L->events[i]);
 }
 
-static struct lease *
-find_overlap(struct leases *L, const struct hgw_prefix *p, size_t from)
-{
-	size_t i;
-
-	for (i = from; i < L->n; i++)
-		if (hgw_prefix_overlaps(&L->tab[i].prefix, p))
-			return &L->tab[i];
-	return NULL;
-}
-
 static void
 remove_at(struct leases *L, size_t i)
 {
+	size_t moved = leasetab_remove(&L->t, i);
 	int f;
 
 	for (f = 0; f < 2; f++) {
 		if (L->mine[f] == (int)i)
 			L->mine[f] = -1;
-		else if (L->mine[f] > (int)i)
-			L->mine[f]--;
+		else if (L->mine[f] == (int)moved)
+			L->mine[f] = (int)i;
 	}
-	memmove(&L->tab[i], &L->tab[i + 1], (L->n - i - 1) * sizeof(L->tab[0]));
-	L->n--;
 }
 
 static struct lease *
 add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t claim_ms)
 {
-	struct lease *e;
-
-	if (grow_array((void **)&L->tab, &L->cap, L->n + 1, sizeof(*L->tab)) < 0)
-		return NULL;
-	e = &L->tab[L->n++];
-	memset(e, 0, sizeof(*e));
-	e->prefix = *p;
-	e->owner = owner;
-	e->claim_ms = claim_ms;
-	e->seen_ms = now_ms();
-	return e;
+	return leasetab_add(&L->t, p, owner, claim_ms);
 }
 
 /* Does a win over b? The older claim, then the lower node id. */
@@ -138,33 +121,46 @@ wins(uint64_t a_ms, uint32_t a_owner, uint64_t b_ms, uint32_t b_owner)
 
 /* Files. */
 
-static int
-write_atomic(const char *path, const char *text, mode_t mode)
-{
-	char err[256];
-
-	if (file_write_atomic(path, text, strlen(text), mode, 0, 1, err, sizeof(err)) < 0) {
-		log_warnx("lease: cannot write %s", err);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 save_state(struct hgwd *d)
 {
 	struct leases *L = d->leases;
-	char text[512], pb[HGW_ADDRSTRLEN];
+	char text[512], pb[HGW_ADDRSTRLEN], err[160], nb[16];
 	size_t off;
 	int f;
 
-	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n");
+	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n"
+	    "node-id %s\n", hgw_nodeid_fmt(d->node_id, nb, sizeof(nb)));
 	for (f = 0; f < 2; f++)
 		if (L->mine[f] >= 0)
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
-			    hgw_prefix_fmt(&L->tab[L->mine[f]].prefix, pb, sizeof(pb)),
-			    (unsigned long long)L->tab[L->mine[f]].claim_ms);
-	write_atomic(d->cfg.lease_file, text, 0644);
+			    hgw_prefix_fmt(&L->t.tab[L->mine[f]].prefix, pb, sizeof(pb)),
+			    (unsigned long long)L->t.tab[L->mine[f]].claim_ms);
+	if (file_write_atomic(d->cfg.lease_file, text, strlen(text), 0644, 0, 1, err, sizeof(err)) < 0) {
+		struct timeval tv = { SAVE_RETRY_MS / 1000, (SAVE_RETRY_MS % 1000) * 1000 };
+
+		/* Said once per failure, retried until it works. */
+		if (!L->unsaved || strcmp(L->save_error, err) != 0)
+			log_warnx("lease: cannot write %s; retrying every %d s", err, SAVE_RETRY_MS / 1000);
+		snprintf(L->save_error, sizeof(L->save_error), "%s", err);
+		L->unsaved = 1;
+		if (L->save_ev != NULL)
+			event_add(L->save_ev, &tv);
+		return;
+	}
+	if (L->unsaved)
+		log_notice("lease: %s written", d->cfg.lease_file);
+	L->unsaved = 0;
+	L->save_error[0] = '\0';
+}
+
+static void
+save_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+
+	if (d->leases != NULL && d->leases->unsaved)
+		save_state(d);
 }
 
 /* Gossip. */
@@ -210,9 +206,11 @@ to_wire(struct hgwd *d, const struct lease *e, int op, struct hgw_lease *w)
 	w->owner = e->owner;
 	w->claim_ms = e->claim_ms;
 	w->prefix = e->prefix;
-	if (owner_live(d, e->owner))
+	if (owner_live(d, e->owner)) {
 		w->flags = HGW_LEASE_F_ACTIVE;
-	else {
+		if (e->owner == d->node_id && settled(d, e))
+			w->flags |= HGW_LEASE_F_SETTLED;
+	} else {
 		uint64_t age = now_ms() - e->seen_ms;
 
 		w->unseen_ms = age > UINT32_MAX ? UINT32_MAX : (uint32_t)age;
@@ -238,14 +236,16 @@ on_peer_up(void *arg, struct peer *p)
 
 	if (L == NULL)
 		return;
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id)
-			L->tab[i].seen_ms = now_ms();
-	if (L->n == 0 || (w = calloc(L->n, sizeof(*w))) == NULL)
+	for (i = 0; i < L->t.n; i++)
+		if (L->t.tab[i].owner == p->node_id) {
+			L->t.tab[i].seen_ms = now_ms();
+			L->t.tab[i].firsthand = 1;
+		}
+	if (L->t.n == 0 || (w = calloc(L->t.n, sizeof(*w))) == NULL)
 		return;
-	for (i = 0; i < L->n; i++)
-		to_wire(d, &L->tab[i], HGW_LEASE_CLAIM, &w[i]);
-	send_entries(d, p, w, L->n);
+	for (i = 0; i < L->t.n; i++)
+		to_wire(d, &L->t.tab[i], HGW_LEASE_CLAIM, &w[i]);
+	send_entries(d, p, w, L->t.n);
 	free(w);
 }
 
@@ -259,9 +259,9 @@ on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
 	if (L == NULL || p->node_id == 0)
 		return;
 	/* The reservation's clock starts now. */
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == p->node_id)
-			L->tab[i].seen_ms = now_ms();
+	for (i = 0; i < L->t.n; i++)
+		if (L->t.tab[i].owner == p->node_id)
+			L->t.tab[i].seen_ms = now_ms();
 	schedule_expiry(d);
 }
 
@@ -287,7 +287,7 @@ taken(struct hgwd *d, const struct hgw_prefix *cand)
 {
 	size_t i;
 
-	if (find_overlap(d->leases, cand, 0) != NULL)
+	if (leasetab_find(&d->leases->t, cand) != NULL)
 		return 1;
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
@@ -329,12 +329,14 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 
 	if ((e = add_entry(L, p, d->node_id, claim_ms)) == NULL)
 		return;
-	L->mine[fi] = (int)(e - L->tab);
+	e->firsthand = 1;
+	e->from_file = strcmp(how, "from the state file") == 0;
+	L->mine[fi] = (int)(e - L->t.tab);
 	L->error[fi][0] = '\0';
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
 	save_state(d);
 	origin_add(d, ORIGIN_LEASE, p);	/* subnet.env follows (origin's subscribers) */
-	broadcast(d, &L->tab[L->mine[fi]], HGW_LEASE_CLAIM);
+	broadcast(d, &L->t.tab[L->mine[fi]], HGW_LEASE_CLAIM);
 }
 
 static void
@@ -373,7 +375,7 @@ release_mine(struct hgwd *d, int fi, const char *why)
 
 	if (L->mine[fi] < 0)
 		return;
-	e = L->tab[L->mine[fi]];
+	e = L->t.tab[L->mine[fi]];
 	remove_at(L, (size_t)L->mine[fi]);
 	origin_del(d, ORIGIN_LEASE, &e.prefix);
 	broadcast(d, &e, HGW_LEASE_RELEASE);
@@ -390,11 +392,87 @@ on_sync_done(void *arg, const char *why)
 
 	if (d->leases == NULL)
 		return;
+	if (d->leases->sync_done_ms == 0)
+		d->leases->sync_done_ms = now_ms();
 	for (fi = 0; fi < 2; fi++)
 		claim(d, fi);
 }
 
 /* Receiving. */
+
+/* The subnet a claim may name: inside the cluster network, of subnet-length. */
+static int
+fits(const struct hgwd *d, const struct hgw_prefix *p)
+{
+	int fi = fam_index(p->family);
+
+	return d->cfg.lease_len[fi] && p->plen == d->cfg.lease_len[fi] &&
+	    hgw_prefix_contains(&d->cfg.lease_net[fi], p);
+}
+
+/* A claim known to us long enough, whose owner is live, is settled: only a
+ * concurrent claim may contest it. Our own from the state file is settled
+ * only once the initial sync has been over for a while. */
+static int
+settled(struct hgwd *d, const struct lease *e)
+{
+	uint64_t now = now_ms();
+
+	if (now - e->known_ms < SETTLE_MS || !(e->firsthand || owner_live(d, e->owner)))
+		return 0;
+	if (e->from_file)
+		return d->leases->sync_done_ms != 0 && now - d->leases->sync_done_ms >= SETTLE_MS;
+	return 1;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+refuse(struct hgwd *d, struct peer *from, const struct hgw_lease *w, const char *fmt, ...)
+{
+	struct leases *L = d->leases;
+	char why[128], pb[HGW_ADDRSTRLEN], nb[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	L->refused++;
+	snprintf(L->last_refused, sizeof(L->last_refused), "%s %s of node %s from %s: %s",
+	    w->op == HGW_LEASE_CLAIM ? "claim" : "release", hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
+	    hgw_nodeid_fmt(w->owner, nb, sizeof(nb)), from != NULL ? from->name : "?", why);
+	if (ratelog_allow(from != NULL ? &from->addr : NULL))
+		log_notice("lease: refused %s", L->last_refused);
+}
+
+/* The winning entry e goes back to the sender of a losing claim, so the
+ * loser moves at once; at most every SENDBACK_MS (two nodes that both keep
+ * their own must not feed each other). */
+static void
+send_back(struct hgwd *d, struct peer *from, struct lease *e)
+{
+	struct hgw_lease back;
+	uint64_t now = now_ms();
+
+	if (from == NULL || !owner_live(d, e->owner) ||
+	    (e->sentback_ms != 0 && now - e->sentback_ms < SENDBACK_MS))
+		return;
+	e->sentback_ms = now;
+	to_wire(d, e, HGW_LEASE_CLAIM, &back);
+	send_entries(d, from, &back, 1);
+}
+
+static void
+log_conflict(struct leases *L, struct peer *from, const struct hgw_prefix *p, uint32_t win,
+    uint64_t win_ms, uint32_t lose, uint64_t lose_ms, const char *how)
+{
+	char pb[HGW_ADDRSTRLEN], a[16], b[16];
+
+	if (!ratelog_allow(from != NULL ? &from->addr : NULL))
+		return;
+	event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
+	    hgw_prefix_fmt(p, pb, sizeof(pb)), hgw_nodeid_fmt(win, a, sizeof(a)),
+	    how != NULL ? how : win_ms == lose_ms ? "claimed it at the same time as (lower node id)" :
+	    "claimed it earlier than", hgw_nodeid_fmt(lose, b, sizeof(b)), a);
+}
 
 /* When the sender heard of it: the owner was last seen live unseen_ms ago. */
 static uint64_t
@@ -407,23 +485,54 @@ seen_at(const struct hgw_lease *w)
 	return w->unseen_ms < now ? now - w->unseen_ms : 0;
 }
 
+/* Does the claim w take e's subnet? The older claim wins (then the lower
+ * node id) only among claims made at the same time; see PROTOCOL.md,
+ * Security. auth: w comes from its owner's own session. */
+static int
+claim_wins(struct hgwd *d, const struct lease *e, const struct hgw_lease *w, int auth)
+{
+	uint64_t hold = (uint64_t)d->cfg.lease_hold_s * 1000;
+	int order = wins(w->claim_ms, w->owner, e->claim_ms, e->owner);
+	int mine = e->owner == d->node_id, firm = settled(d, e);
+
+	if (!auth) {
+		/* A hint displaces only another hint, or our unsettled claim
+		 * from the state file. */
+		if (mine)
+			return order && e->from_file && !firm;
+		return order && !e->firsthand && !owner_live(d, e->owner);
+	}
+	if (mine && e->from_file && !firm && (w->flags & HGW_LEASE_F_SETTLED))
+		/* Ours from the state file yields to a live owner's settled
+		 * lease: a copy of the same claim (a cloned state file) or one
+		 * made after ours had expired (back after lease-hold). */
+		return order || w->claim_ms == e->claim_ms || w->claim_ms > e->claim_ms + hold;
+	if (!firm)
+		return order;
+	/* Settled: a clock far in the past, a host back after lease-hold or a
+	 * copy of the same claim yields; a split healed is settled by order. */
+	return order && w->claim_ms != e->claim_ms && e->claim_ms - w->claim_ms <= hold;
+}
+
 static void
 rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 {
 	struct leases *L = d->leases;
 	int fi = fam_index(w->prefix.family);
+	int auth = from != NULL && from->node_id == w->owner;
 	struct lease *e;
-	char pb[HGW_ADDRSTRLEN], a[16], b[16];
-	size_t i;
+	size_t count;
 
+	if (!fits(d, &w->prefix)) {
+		refuse(d, from, w, "not a /%d of the cluster network", d->cfg.lease_len[fi]);
+		return;
+	}
 	if (w->owner == d->node_id) {
 		/* A peer remembers a lease of ours: take it back if we have none
 		 * (a restart that lost the state file), else tell it we moved. */
-		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->tab[L->mine[fi]].prefix, &w->prefix))
+		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->t.tab[L->mine[fi]].prefix, &w->prefix))
 			return;
-		if (L->mine[fi] < 0 && family_wanted(d, fi) &&
-		    hgw_prefix_contains(&d->cfg.lease_net[fi], &w->prefix) &&
-		    w->prefix.plen == d->cfg.lease_len[fi] && !taken(d, &w->prefix)) {
+		if (L->mine[fi] < 0 && family_wanted(d, fi) && !taken(d, &w->prefix)) {
 			take(d, fi, &w->prefix, w->claim_ms, "remembered by a peer");
 			return;
 		}
@@ -438,73 +547,88 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		}
 		return;
 	}
-	/* Every claim that overlaps this one must lose to it, or it loses. */
-	for (i = 0; (e = find_overlap(L, &w->prefix, i)) != NULL; ) {
-		size_t idx = (size_t)(e - L->tab);
-
-		if (e->owner == w->owner && hgw_prefix_eq(&e->prefix, &w->prefix)) {
+	if (!auth && owner_live(d, w->owner))
+		return;		/* its owner, in session with us, speaks for itself */
+	e = leasetab_find(&L->t, &w->prefix);
+	if (e != NULL && e->owner == w->owner) {
+		if (auth) {
+			e->claim_ms = w->claim_ms;
+			e->seen_ms = now_ms();
+			e->firsthand = 1;
+		} else {
+			/* A relayed age only ever makes a reservation last longer. */
 			uint64_t seen = seen_at(w);
 
-			e->claim_ms = w->claim_ms;
 			if (seen > e->seen_ms)
 				e->seen_ms = seen;
-			return;
 		}
-		if (wins(e->claim_ms, e->owner, w->claim_ms, w->owner)) {
-			event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
-			    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-			    hgw_nodeid_fmt(e->owner, a, sizeof(a)),
-			    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
-			    "claimed it earlier than", hgw_nodeid_fmt(w->owner, b, sizeof(b)), a);
-			/* Tell the sender who holds it, when the holder is live:
-			 * the loser moves at once instead of after a conflict
-			 * elsewhere. (A reservation is not sent back: both would
-			 * keep resending it.) */
-			if (from != NULL && owner_live(d, e->owner)) {
-				struct hgw_lease back;
+		return;
+	}
+	if (e != NULL) {
+		int mine = e->owner == d->node_id;
 
-				to_wire(d, e, HGW_LEASE_CLAIM, &back);
-				send_entries(d, from, &back, 1);
+		if (!claim_wins(d, e, w, auth)) {
+			if (auth || mine)
+				log_conflict(L, from, &w->prefix, e->owner, e->claim_ms, w->owner, w->claim_ms,
+				    settled(d, e) && !wins(e->claim_ms, e->owner, w->claim_ms, w->owner) ?
+				    "holds it (settled, live) against the later-made claim of" : NULL);
+			{
+				char nb[16];
+
+				refuse(d, from, w, auth ? "held by node %s" :
+				    "a relayed entry does not displace node %s's lease",
+				    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
 			}
+			send_back(d, from, e);
 			return;
 		}
-		event_log(L, "conflict over %s: node %s %s node %s; %s keeps it",
-		    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)),
-		    hgw_nodeid_fmt(w->owner, a, sizeof(a)),
-		    e->claim_ms == w->claim_ms ? "claimed it at the same time as (lower node id)" :
-		    "claimed it earlier than", hgw_nodeid_fmt(e->owner, b, sizeof(b)), a);
-		if (e->owner == d->node_id) {
+		log_conflict(L, from, &w->prefix, w->owner, w->claim_ms, e->owner, e->claim_ms, NULL);
+		if (mine) {
 			int mf = fam_index(e->prefix.family);
 			struct lease *n;
 
 			release_mine(d, mf, "lost a conflict; choosing another subnet");
 			if ((n = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
-				n->seen_ms = seen_at(w);
+				n->firsthand = (uint8_t)auth;
 			claim(d, mf);
 			return;
 		}
-		remove_at(L, idx);
-		i = idx;
+		remove_at(L, (size_t)(e - L->t.tab));
 	}
-	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) != NULL)
-		e->seen_ms = seen_at(w);
+	/* An owner holds one lease per family: a first-hand claim of another
+	 * subnet replaces its old one. */
+	e = leasetab_owner(&L->t, w->owner, w->prefix.family, &count);
+	if (e != NULL && auth) {
+		remove_at(L, (size_t)(e - L->t.tab));
+		count--;
+	} else if (e != NULL || count >= LEASES_PER_OWNER) {
+		refuse(d, from, w, "node holds a lease in that family already");
+		return;
+	}
+	if ((e = add_entry(L, &w->prefix, w->owner, w->claim_ms)) == NULL) {
+		refuse(d, from, w, "the lease table is full (%d entries)", LEASES_MAX);
+		return;
+	}
+	/* A relayed entry's clock starts when we first hear of it. */
+	e->firsthand = (uint8_t)auth;
 	schedule_expiry(d);
 }
 
 static void
-rx_release(struct hgwd *d, const struct hgw_lease *w)
+rx_release(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 {
 	struct leases *L = d->leases;
-	size_t i;
+	struct lease *e;
 	int fi;
 
 	if (w->owner == d->node_id)
 		return;		/* only we release ours */
-	for (i = 0; i < L->n; i++)
-		if (L->tab[i].owner == w->owner && hgw_prefix_eq(&L->tab[i].prefix, &w->prefix)) {
-			remove_at(L, i);
-			break;
-		}
+	if (from == NULL || from->node_id != w->owner) {
+		refuse(d, from, w, "only its owner may release it");
+		return;
+	}
+	if ((e = leasetab_find(&L->t, &w->prefix)) != NULL && e->owner == w->owner)
+		remove_at(L, (size_t)(e - L->t.tab));
 	/* A subnet came free: a node without a lease may take one now. */
 	for (fi = 0; fi < 2; fi++)
 		if (L->mine[fi] < 0 && L->error[fi][0])
@@ -524,7 +648,7 @@ on_frame(void *arg, struct peer *p, const uint8_t *body, size_t len)
 		if (w.op == HGW_LEASE_CLAIM)
 			rx_claim(d, p, &w);
 		else
-			rx_release(d, &w);
+			rx_release(d, p, &w);
 	}
 }
 
@@ -539,8 +663,8 @@ schedule_expiry(struct hgwd *d)
 
 	if (L == NULL || L->expire_ev == NULL)
 		return;
-	for (i = 0; i < L->n; i++) {
-		const struct lease *e = &L->tab[i];
+	for (i = 0; i < L->t.n; i++) {
+		const struct lease *e = &L->t.tab[i];
 		uint64_t left;
 
 		if (owner_live(d, e->owner))
@@ -569,8 +693,8 @@ leases_expire(struct hgwd *d, uint64_t now)
 	size_t i;
 	int fi, freed = 0;
 
-	for (i = 0; i < L->n;) {
-		struct lease *e = &L->tab[i];
+	for (i = 0; i < L->t.n;) {
+		struct lease *e = &L->t.tab[i];
 
 		if (!owner_live(d, e->owner) && now - e->seen_ms >= hold) {
 			event_log(L, "reservation of %s for node %s expired after %u s",
@@ -607,8 +731,8 @@ load_state(struct hgwd *d)
 		int fi;
 
 		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
+		if (line[0] == '#' || line[0] == '\n' || strncmp(line, "node-id ", 8) == 0)
+			continue;	/* node-id: identity.c's */
 		if (sscanf(line, "lease %63s %llu", pfx, &ms) != 2 ||
 		    hgw_prefix_parse(pfx, &p, NULL) < 0) {
 			log_warnx("%s:%d: not a lease line; ignored", d->cfg.lease_file, lineno);
@@ -626,6 +750,38 @@ load_state(struct hgwd *d)
 	fclose(f);
 }
 
+/* For policy.c (d->lease_overlap): a lease of another length than p that
+ * contains it or lies inside it, or the same subnet. */
+static int
+lease_overlap(struct hgwd *d, const struct hgw_prefix *p, struct hgw_prefix *leased,
+    uint32_t *owner)
+{
+	struct leases *L = d->leases;
+	int fi = fam_index(p->family), len = d->cfg.lease_len[fi];
+	struct hgw_prefix q;
+	const struct lease *e;
+	size_t i;
+
+	if (L == NULL || !len || !hgw_prefix_overlaps(&d->cfg.lease_net[fi], p))
+		return 0;
+	if (p->plen >= len) {
+		q = *p;
+		q.plen = (uint8_t)len;
+		hgw_prefix_mask(&q);
+		e = leasetab_find(&L->t, &q);
+	} else {
+		/* A covering prefix: any lease inside it (the table is bounded). */
+		for (e = NULL, i = 0; i < L->t.n && e == NULL; i++)
+			if (hgw_prefix_contains(p, &L->t.tab[i].prefix))
+				e = &L->t.tab[i];
+	}
+	if (e == NULL)
+		return 0;
+	*leased = e->prefix;
+	*owner = e->owner;
+	return 1;
+}
+
 int
 leases_init(struct hgwd *d)
 {
@@ -635,9 +791,12 @@ leases_init(struct hgwd *d)
 	if (L == NULL)
 		return -1;
 	L->mine[0] = L->mine[1] = -1;
+	leasetab_init(&L->t);
 	d->leases = L;
+	d->lease_overlap = lease_overlap;
 	L->expire_ev = evtimer_new(d->base, expire_cb, d);
-	if (L->expire_ev == NULL)
+	L->save_ev = evtimer_new(d->base, save_retry_cb, d);
+	if (L->expire_ev == NULL || L->save_ev == NULL)
 		return -1;
 	memset(&l, 0, sizeof(l));
 	l.name = "lease";
@@ -663,23 +822,34 @@ leases_free(struct hgwd *d)
 		return;
 	if (L->expire_ev)
 		event_free(L->expire_ev);
-	free(L->tab);
+	if (L->save_ev)
+		event_free(L->save_ev);
+	leasetab_free(&L->t);
 	free(L);
 	d->leases = NULL;
+	d->lease_overlap = NULL;
 }
 
 void
 leases_reconfigure(struct hgwd *d)
 {
 	struct leases *L = d->leases;
+	size_t i;
 	int fi;
 
+	/* Entries that no longer fit (another subnet-length) go: the index
+	 * and the rules assume one length per family. */
+	for (i = 0; i < L->t.n;)
+		if (L->t.tab[i].owner != d->node_id && !fits(d, &L->t.tab[i].prefix))
+			remove_at(L, i);
+		else
+			i++;
 	for (fi = 0; fi < 2; fi++) {
 		if (L->mine[fi] < 0)
 			continue;
 		if (!family_wanted(d, fi) ||
-		    L->tab[L->mine[fi]].prefix.plen != d->cfg.lease_len[fi] ||
-		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->tab[L->mine[fi]].prefix))
+		    L->t.tab[L->mine[fi]].prefix.plen != d->cfg.lease_len[fi] ||
+		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &L->t.tab[L->mine[fi]].prefix))
 			release_mine(d, fi, "no longer fits the configuration");
 	}
 	if (sync_done(d->sync))
@@ -694,7 +864,7 @@ leases_own(const struct hgwd *d, struct hgw_prefix *out, int max)
 
 	for (fi = 0; L != NULL && fi < 2 && n < max; fi++)
 		if (L->mine[fi] >= 0)
-			out[n++] = L->tab[L->mine[fi]].prefix;
+			out[n++] = L->t.tab[L->mine[fi]].prefix;
 	return n;
 }
 
@@ -728,7 +898,7 @@ lease_state_str(enum lease_state st)
 size_t
 leases_count(const struct hgwd *d)
 {
-	return d->leases != NULL ? d->leases->n : 0;
+	return d->leases != NULL ? d->leases->t.n : 0;
 }
 
 int
@@ -736,12 +906,12 @@ leases_get(struct hgwd *d, size_t i, struct lease_info *out)
 {
 	const struct leases *L = d->leases;
 
-	if (L == NULL || i >= L->n)
+	if (L == NULL || i >= L->t.n)
 		return -1;
-	out->prefix = L->tab[i].prefix;
-	out->owner = L->tab[i].owner;
-	out->claim_ms = L->tab[i].claim_ms;
-	out->state = state_of(d, &L->tab[i], &out->expires_ms);
+	out->prefix = L->t.tab[i].prefix;
+	out->owner = L->t.tab[i].owner;
+	out->claim_ms = L->t.tab[i].claim_ms;
+	out->state = state_of(d, &L->t.tab[i], &out->expires_ms);
 	return 0;
 }
 
@@ -753,7 +923,7 @@ leases_mine(const struct hgwd *d, int family, struct hgw_prefix *out)
 
 	if (L == NULL || L->mine[fi] < 0)
 		return -1;
-	*out = L->tab[L->mine[fi]].prefix;
+	*out = L->t.tab[L->mine[fi]].prefix;
 	return 0;
 }
 
@@ -778,4 +948,21 @@ leases_events(const struct hgwd *d, const char **out, size_t max)
 	for (k = first; k < L->nevents && n < max; k++)
 		out[n++] = L->events[k % NEVENTS];
 	return n;
+}
+
+uint64_t
+leases_refused(const struct hgwd *d, const char **last)
+{
+	const struct leases *L = d->leases;
+
+	*last = L != NULL ? L->last_refused : "";
+	return L != NULL ? L->refused : 0;
+}
+
+const char *
+leases_unsaved(const struct hgwd *d)
+{
+	const struct leases *L = d->leases;
+
+	return L != NULL && L->unsaved ? L->save_error : NULL;
 }

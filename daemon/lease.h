@@ -45,5 +45,9 @@ int leases_mine(const struct hgwd *d, int family, struct hgw_prefix *out);	/* 0 
 const char *leases_error(const struct hgwd *d, int family);	/* why no lease, or "" */
 size_t leases_events(const struct hgwd *d, const char **out, size_t max);
 const char *lease_state_str(enum lease_state st);
+/* Claims and releases refused (PROTOCOL.md, Security), the last one's reason. */
+uint64_t leases_refused(const struct hgwd *d, const char **last);
+/* Why the state file is not up to date (being retried), or NULL when it is. */
+const char *leases_unsaved(const struct hgwd *d);
 
 #endif

@@ -37,7 +37,8 @@ refuse(struct hgwd *d, int fd, const char *ab, const char *why)
 	if (L->refused_logged_ms + 1000 <= now) {
 		log_warnx("refused a connection from %s: %s", ab, why);
 		L->refused_logged_ms = now;
-	}
+	} else
+		log_count_suppressed();
 	close(fd);
 }
 

@@ -22,6 +22,11 @@ daemon_hgwd_SOURCES = \
 	daemon/tls.c daemon/tls.h \
 	daemon/members.c daemon/members.h \
 	daemon/lease.c daemon/lease.h \
+	daemon/ratelog.c daemon/ratelog.h \
+	daemon/nodeid.c daemon/nodeid.h \
+	daemon/leasetab.c daemon/leasetab.h \
+	daemon/budget.c daemon/budget.h \
+	daemon/peeridx.c daemon/peeridx.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
 	daemon/nft.c daemon/nft.h \
 	daemon/hostnet.c daemon/hostnet.h \

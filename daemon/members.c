@@ -17,15 +17,31 @@
 #include "kernel.h"
 #include "log.h"
 #include "peer.h"
+#include "ratelog.h"
 
 #define BEACON_GROUP	"239.255.71.79"	/* organization-local scope, TTL 1 */
 #define BEACON_MAGIC	"HGW1"
 #define BEACON_EVERY_MS	2000
+#define LEARN_MAX	256	/* learned members not yet in session, in total */
+#define LEARN_PER_SENDER 64	/* of them, learned from one peer */
+#define DIAL_TICK_MS	100	/* new members are dialled DIALS_PER_TICK ... */
+#define DIALS_PER_TICK	2	/* ... per tick: 20 a second */
+
+struct pending {
+	struct hgw_addr addr;
+	uint16_t port;
+	uint32_t node_id;
+	char how[64];
+};
 
 struct members {
 	int fd;
 	struct event *rx_ev, *tx_ev;
 	uint64_t beacons_in, beacons_out;
+	struct pending queue[LEARN_MAX];	/* waiting to be dialled */
+	size_t nq;
+	struct event *dial_ev;
+	uint64_t refused;		/* entries not learned: caps, port */
 };
 
 static void
@@ -128,21 +144,90 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	peer_learn(d, a, port, node_id, how);
 }
 
+/* Dials the next queued members: new dials are rate-limited. */
+static void
+dial_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+	struct members *M = d->members;
+	struct timeval tv = { 0, DIAL_TICK_MS * 1000 };
+	size_t k, n = M->nq < DIALS_PER_TICK ? M->nq : DIALS_PER_TICK;
+
+	for (k = 0; k < n; k++)
+		learn(d, &M->queue[k].addr, M->queue[k].port, M->queue[k].node_id, M->queue[k].how);
+	memmove(M->queue, M->queue + n, (M->nq - n) * sizeof(M->queue[0]));
+	M->nq -= n;
+	if (M->nq > 0)
+		evtimer_add(M->dial_ev, &tv);
+}
+
+static int
+queued(const struct members *M, const struct hgw_addr *a)
+{
+	size_t k;
+
+	for (k = 0; k < M->nq; k++)
+		if (hgw_addr_cmp(&M->queue[k].addr, a) == 0)
+			return 1;
+	return 0;
+}
+
+/* Learned members: at most LEARN_MAX waiting or being dialled, at most
+ * LEARN_PER_SENDER from one peer, on the mesh port only (PROTOCOL.md,
+ * Security); dialled DIALS_PER_TICK per DIAL_TICK_MS. */
 static void
 on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 {
 	struct hgwd *d = arg;
+	struct members *M = d->members;
 	struct hgw_member m;
-	size_t off = 0;
+	struct peer *p;
+	size_t off = 0, total = M->nq, mine = 0, k, refused = 0;
 	char how[64];
+	struct timeval tv = { 0, DIAL_TICK_MS * 1000 };
 
 	snprintf(how, sizeof(how), "from peer %s", from->name);
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->learned && !p->configured && p->est == NULL) {
+			total++;
+			mine += strcmp(p->learned_how, how) == 0;
+		}
+	for (k = 0; k < M->nq; k++)
+		mine += strcmp(M->queue[k].how, how) == 0;
 	while (hgw_members_next(body, len, &off, &m)) {
-		if (m.op == HGW_MEMBER_UP)
-			learn(d, &m.addr, m.port, m.node_id, how);
+		struct pending *q;
+
 		/* "down" needs nothing: we watch our own session with it, and a
 		 * member we cannot reach is given up after a bounded time. */
+		if (m.op != HGW_MEMBER_UP)
+			continue;
+		if ((p = peer_find(d, &m.addr)) != NULL) {
+			learn(d, &m.addr, m.port, m.node_id, how);	/* known: nothing new */
+			continue;
+		}
+		if (m.port != d->listen_port || total >= LEARN_MAX || mine >= LEARN_PER_SENDER) {
+			refused++;
+			continue;
+		}
+		if (queued(M, &m.addr))
+			continue;
+		q = &M->queue[M->nq++];
+		q->addr = m.addr;
+		q->port = m.port;
+		q->node_id = m.node_id;
+		snprintf(q->how, sizeof(q->how), "%s", how);
+		total++;
+		mine++;
 	}
+	if (refused > 0) {
+		M->refused += refused;
+		if (ratelog_allow(&from->addr))
+			log_notice("members: %zu entries from peer %s not learned (another port than "
+			    "%u, or over %d learned members, %d per peer)", refused, from->name,
+			    d->listen_port, LEARN_MAX, LEARN_PER_SENDER);
+	}
+	if (M->nq > 0 && !evtimer_pending(M->dial_ev, NULL))
+		evtimer_add(M->dial_ev, &tv);
 }
 
 /* Discovery beacon: "HGW1", node id (4), port (2), family (1), address. */
@@ -209,6 +294,8 @@ members_init(struct hgwd *d)
 		return -1;
 	M->fd = -1;
 	d->members = M;
+	if ((M->dial_ev = evtimer_new(d->base, dial_tick, d)) == NULL)
+		return -1;
 	memset(&l, 0, sizeof(l));
 	l.name = "members";
 	l.caps = HGW_CAP_MEMBERS;
@@ -301,6 +388,8 @@ void
 members_free(struct hgwd *d)
 {
 	members_stop(d);
+	if (d->members != NULL && d->members->dial_ev != NULL)
+		event_free(d->members->dial_ev);
 	free(d->members);
 	d->members = NULL;
 }

@@ -15,7 +15,9 @@
 #include "kernel.h"
 #include "lan.h"
 #include "log.h"
+#include "peeridx.h"
 #include "policy.h"
+#include "ratelog.h"
 #include "sync.h"
 #include "util.h"
 
@@ -62,12 +64,7 @@ listener_caps(const struct hgwd *d)
 struct peer *
 peer_find(struct hgwd *d, const struct hgw_addr *a)
 {
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (hgw_addr_cmp(&p->addr, a) == 0)
-			return p;
-	return NULL;
+	return peeridx_find(d->peer_index, a);
 }
 
 int
@@ -162,7 +159,9 @@ peer_new(struct hgwd *d, const struct hgw_addr *a, uint16_t port, int configured
 	p->configured = configured;
 	hgw_addr_fmt(a, p->name, sizeof(p->name));
 	p->retry_ev = evtimer_new(d->base, peer_retry, p);
-	if (p->retry_ev == NULL) {
+	if (p->retry_ev == NULL || peeridx_add(&d->peer_index, p) < 0) {
+		if (p->retry_ev != NULL)
+			event_free(p->retry_ev);
 		free(p);
 		return NULL;
 	}
@@ -215,6 +214,8 @@ worth_logging(struct peer *p, const char *text)
 			return 0;
 		}
 	}
+	if (!ratelog_allow(&p->addr))
+		return 0;	/* per source and in total (ratelog.h) */
 	i = d->nrecent++ % 32;
 	d->recent[i].addr = p->addr;
 	snprintf(d->recent[i].text, sizeof(d->recent[i].text), "%s", text);
@@ -274,6 +275,7 @@ peer_down(struct peer *p, const struct session *s, enum peer_down_reason why, in
 
 	p->est = NULL;
 	p->alive_ms = now_ms();
+	policy_node_seen(d, p, 0);
 	if (p->member && !p->configured)
 		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
 	FOREACH_LISTENER(d, l)
@@ -420,6 +422,11 @@ check_hello(void *owner, struct session *s, const struct hgw_hello *h, struct hg
 		    hgw_nodeid_fmt(h->node_id, nb, sizeof(nb)));
 		return -1;
 	}
+	if (policy_node_id(d, p, h->node_id, err->text, sizeof(err->text)) < 0) {
+		err->code = HGW_ERR_HELLO;
+		err->subcode = HGW_HELLO_BAD_NODE_ID;
+		return -1;
+	}
 	return 0;
 }
 
@@ -474,6 +481,7 @@ establish(void *owner, struct session *s)
 	}
 	p->est = s;
 	p->node_id = h->node_id;
+	policy_node_seen(d, p, 1);
 	p->caps = h->caps;
 	snprintf(p->hostname, sizeof(p->hostname), "%s", h->hostname);
 	p->up_since_ms = session_established_ms(s);
@@ -731,7 +739,10 @@ peer_learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t nod
 	if (p != NULL) {
 		if (p->est != NULL || p->configured)
 			return;
-		/* Known but silent: heard of again, so dial it afresh. */
+		/* Known but silent: heard of again, dial it afresh; a repeat of a
+		 * learned member's entry does not put off giving it up. */
+		if (p->learned)
+			return;
 		p->learned = 1;
 		p->port = port;
 		p->giveup_at_ms = now_ms() + peer_giveup_ms(d);
@@ -776,7 +787,8 @@ peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port)
 		return -1;
 	}
 	if ((s = peer_session_new(p, fd, 0)) == NULL) {
-		log_warnx("peer %s: refused a connection: too many sessions", ab);
+		if (ratelog_allow(a))
+			log_warnx("peer %s: refused a connection: too many sessions", ab);
 		if (peer_nsessions(p) == 0 && !p->configured && !p->learned)
 			peer_free(p);
 		return -1;
@@ -809,6 +821,7 @@ peer_free(struct peer *p)
 		log_info("peer %s: routes removed", p->name);
 	sync_unlock(d->sync, p, "neighbor removed");
 	TAILQ_REMOVE(&d->peers, p, entry);
+	peeridx_del(d->peer_index, p);
 	event_free(p->retry_ev);
 	free(p->ubuf);
 	free(p);
@@ -945,4 +958,6 @@ peers_free(struct hgwd *d)
 	free(d->peer_listeners);
 	d->peer_listeners = NULL;
 	d->npeer_listeners = 0;
+	peeridx_free(&d->peer_index);
+	policy_free(d);
 }

@@ -1,12 +1,17 @@
 /* policy.c: what a peer may announce: special and foreign prefixes, third
- * parties, cluster networks, the LAN, our own networks, and prefix limits. */
+ * parties, cluster networks, the LAN, our own networks, other origins'
+ * routes and other nodes' leases (PROTOCOL.md, Security), and prefix limits. */
 #include <stdio.h>
 #include <string.h>
 
+#include "hgwd.h"
 #include "kernel.h"
 #include "lan.h"
+#include "nodeid.h"
 #include "peer.h"
 #include "policy.h"
+#include "tls.h"
+#include "util.h"
 
 int
 policy_limit(const struct peer *p)
@@ -26,6 +31,52 @@ policy_third_party(const struct peer *p)
 	return n != NULL && n->third_party;
 }
 
+/* A gateway the sending node is proven to own: the session's source
+ * address; of the other family, an address of its HELLO that the kernel's
+ * neighbour table does not show on another host (another link-layer
+ * address than the source's). HELLO's list alone proves nothing for the
+ * family of the session. NULL when proven, else why not. */
+static struct hgw_addr last_gw, last_src;
+static uint64_t last_ms;
+static int last_same;
+
+static const char *
+gateway_unproven(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
+    const struct hgw_addr *gw, char *buf, size_t len)
+{
+	char b[HGW_ADDRSTRLEN];
+	int i;
+
+	if (hgw_addr_cmp(gw, &p->addr) == 0)
+		return NULL;
+	for (i = 0; i < h->naddrs; i++)
+		if (hgw_addr_cmp(gw, &h->addrs[i]) == 0)
+			break;
+	if (i == h->naddrs) {
+		snprintf(buf, len, "gateway %s is not the peer's address",
+		    hgw_addr_fmt(gw, b, sizeof(b)));
+		return buf;
+	}
+	/* One neighbour-table read per second and (source, gateway) pair. */
+	if (hgw_addr_cmp(gw, &last_gw) != 0 || hgw_addr_cmp(&p->addr, &last_src) != 0 ||
+	    now_ms() - last_ms >= 1000) {
+		last_gw = *gw;
+		last_src = p->addr;
+		last_ms = now_ms();
+		last_same = kernel_same_lladdr(d->kernel, gw, &p->addr);
+	}
+	/* Of the session's family, only an address proven on the same NIC
+	 * (a secondary address); of the other, any not shown on another host. */
+	if (last_same == 0 || (last_same < 0 && gw->family == p->addr.family)) {
+		snprintf(buf, len, last_same == 0 ?
+		    "gateway %s is another host's (link-layer address differs)" :
+		    "gateway %s is not the peer's address (not proven by the neighbour table)",
+		    hgw_addr_fmt(gw, b, sizeof(b)));
+		return buf;
+	}
+	return NULL;
+}
+
 /* What we accept from a peer (policy); NULL when acceptable, else why not. */
 const char *
 policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
@@ -35,7 +86,7 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 	struct hgw_prefix lan;
 	const char *why;
 	char b[HGW_ADDRSTRLEN];
-	int i, third = policy_third_party(p);
+	int third = policy_third_party(p);
 	size_t k;
 
 	if (hgw_prefix_host_bits_set(pfx))
@@ -48,16 +99,8 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 		return "origin is another node (third party)";
 	if (it->gateway.family != pfx->family)
 		return "gateway of another family";
-	if (!third && hgw_addr_cmp(&it->gateway, &p->addr) != 0) {
-		for (i = 0; i < h->naddrs; i++)
-			if (hgw_addr_cmp(&it->gateway, &h->addrs[i]) == 0)
-				break;
-		if (i == h->naddrs) {
-			snprintf(buf, len, "gateway %s is not the peer's address",
-			    hgw_addr_fmt(&it->gateway, b, sizeof(b)));
-			return buf;
-		}
-	}
+	if (!third && (why = gateway_unproven(d, p, h, &it->gateway, buf, len)) != NULL)
+		return why;
 	if (d->cfg.nclusters > 0) {
 		for (k = 0; k < d->cfg.nclusters; k++)
 			if (hgw_prefix_contains(&d->cfg.clusters[k], pfx))
@@ -78,5 +121,75 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 			    hgw_prefix_fmt(&d->cfg.networks[k], b, sizeof(b)));
 			return buf;
 		}
+	/* Another node's lease: nobody announces a subnet inside it or
+	 * covering it. (The same subnet is a visible conflict in the RIB, where
+	 * the incumbent keeps it, while the lease conflict is settled.) */
+	if (d->lease_overlap != NULL) {
+		struct hgw_prefix leased;
+		uint32_t owner;
+		char nb[16];
+
+		if (d->lease_overlap(d, pfx, &leased, &owner) && owner != it->origin &&
+		    !hgw_prefix_eq(&leased, pfx)) {
+			snprintf(buf, len, "overlaps node %s's lease %s",
+			    hgw_nodeid_fmt(owner, nb, sizeof(nb)), hgw_prefix_fmt(&leased, b, sizeof(b)));
+			return buf;
+		}
+	}
+	/* A more-specific of another origin's route would steer its traffic. */
+	{
+		struct hgw_prefix up = *pfx;
+		const struct rib_entry *e;
+		const struct rib_path *rp;
+		char nb[16];
+
+		while (up.plen > 0) {
+			up.plen--;
+			hgw_prefix_mask(&up);
+			if ((e = rib_lookup(&d->rib, &up)) == NULL)
+				continue;
+			for (rp = e->paths; rp != NULL; rp = rp->next)
+				if (rp->origin != it->origin) {
+					snprintf(buf, len, "inside node %s's route %s",
+					    hgw_nodeid_fmt(rp->origin, nb, sizeof(nb)),
+					    hgw_prefix_fmt(&up, b, sizeof(b)));
+					return buf;
+				}
+		}
+	}
 	return NULL;
+}
+
+/* Node ids: a certificate proves one; otherwise the binding to an address. */
+int
+policy_node_id(struct hgwd *d, const struct peer *p, uint32_t node_id, char *why, size_t len)
+{
+	struct hgw_addr bound;
+
+	if (d->tls != NULL && strcmp(tls_mode(d->tls), "certificates") == 0)
+		return 0;
+	if (nodeid_check(d->nodeids, node_id, &p->addr, (uint64_t)d->cfg.lease_hold_s * 1000,
+	    why, len) == 0)
+		return 0;
+	/* The same NIC under a new address (the kernel still knows the old
+	 * one's link-layer address): an address change, not another node. */
+	if (nodeid_bound(d->nodeids, node_id, &bound) == 0 && bound.family == p->addr.family &&
+	    kernel_same_lladdr(d->kernel, &bound, &p->addr) == 1)
+		return 0;
+	return -1;
+}
+
+void
+policy_node_seen(struct hgwd *d, const struct peer *p, int live)
+{
+	if (d->nodeids == NULL && (d->nodeids = nodeid_new()) == NULL)
+		return;
+	nodeid_seen(d->nodeids, p->node_id, &p->addr, live);
+}
+
+void
+policy_free(struct hgwd *d)
+{
+	nodeid_free(d->nodeids);
+	d->nodeids = NULL;
 }

@@ -17,4 +17,10 @@ int policy_limit(const struct peer *p);
 /* May p announce other origins and gateways (allow-third-party-gateway)? */
 int policy_third_party(const struct peer *p);
 
+/* Without certificates, may p present node_id (nodeid.h)? 0, or -1 with why. */
+int policy_node_id(struct hgwd *d, const struct peer *p, uint32_t node_id, char *why, size_t len);
+/* p's established session came up (live 1) or ended (live 0): its node id's binding. */
+void policy_node_seen(struct hgwd *d, const struct peer *p, int live);
+void policy_free(struct hgwd *d);
+
 #endif

@@ -43,7 +43,7 @@ tls_reconfigure(struct hgwd *d, const struct config *nc, char *err, size_t errle
 
 	if (strcmp(nc->secret_file, d->cfg.secret_file) == 0 &&
 	    strcmp(nc->tls_ca, d->cfg.tls_ca) == 0 && strcmp(nc->tls_cert, d->cfg.tls_cert) == 0 &&
-	    strcmp(nc->tls_key, d->cfg.tls_key) == 0)
+	    strcmp(nc->tls_key, d->cfg.tls_key) == 0 && strcmp(nc->tls_crl, d->cfg.tls_crl) == 0)
 		return 0;
 	if (tls_load(nc, &nt, err, errlen) < 0)
 		return -1;

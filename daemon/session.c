@@ -3,6 +3,7 @@
  * the pure state machine of proto/fsm.c. Its owner (peer.c) hears of what
  * happens through struct session_ops. */
 #include "session.h"
+#include "budget.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -38,6 +39,7 @@ struct session {
 	uint64_t started_ms, established_ms;
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs */
 	int overflow;			/* too much output queued: closing */
+	struct evbuffer_cb_entry *budget;	/* counts our output in budget.c */
 	int pending;			/* counted in hgwd.npending */
 	int confirmed;			/* a frame after HELLO came: the peer took our HELLO */
 	int refused;			/* the dial was answered by a reset */
@@ -119,6 +121,7 @@ session_new(struct hgwd *d, int fd, int outbound, const char *name,
 	}
 	bufferevent_setcb(s->bev, session_read, NULL, session_event, s);
 	bufferevent_set_max_single_read(s->bev, READ_MAX);
+	s->budget = budget_track(bufferevent_get_output(s->bev));
 	return s;
 }
 
@@ -131,8 +134,10 @@ session_free(struct session *s)
 		event_base_loopbreak(d->base);
 	if (s->pending)
 		d->npending--;
-	if (s->bev)
+	if (s->bev) {
+		budget_untrack(bufferevent_get_output(s->bev), s->budget);
 		bufferevent_free(s->bev);
+	}
 	event_free(s->hold_ev);
 	event_free(s->ka_ev);
 	if (s->close_ev)
@@ -239,7 +244,7 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 		bufferevent_write(s->bev, buf, len);
 	if (s->stats != NULL && s->owner != NULL)
 		s->stats->msgs_out++;
-	if (!s->overflow && evbuffer_get_length(out) > HGW_SESSION_OUTPUT_MAX) {
+	if (!s->overflow && budget_over(evbuffer_get_length(out))) {
 		/* A peer that stops reading is dropped, not buffered without
 		 * bound; the close runs from the loop, not inside this send. */
 		s->overflow = 1;
@@ -570,8 +575,8 @@ session_hold(evutil_socket_t fd, short what, void *arg)
 
 	memset(&err, 0, sizeof(err));
 	if (s->overflow) {
-		session_stop(s, 0, 0, "peer stopped reading: more than %d bytes queued for it",
-		    HGW_SESSION_OUTPUT_MAX);
+		session_stop(s, 0, 0, "peer stopped reading: %zu bytes queued for it (%zu for all peers)",
+		    session_queued(s), budget_used());
 		return;
 	}
 	switch (s->state) {

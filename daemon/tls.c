@@ -170,6 +170,17 @@ certs(SSL_CTX *ctx, const struct config *c, char *err, size_t errlen)
 		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
 		return fail(err, errlen, "tls ca %s: %s", c->tls_ca, e);
 	}
+	if (c->tls_crl[0]) {
+		/* Revoked mesh certificates: checked for the peer's own certificate. */
+		X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lu = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+
+		if (lu == NULL || X509_load_crl_file(lu, c->tls_crl, X509_FILETYPE_PEM) <= 0) {
+			ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+			return fail(err, errlen, "tls crl %s: %s", c->tls_crl, e);
+		}
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	return 0;
@@ -303,6 +314,17 @@ tls_check_node(struct tls *t, struct bufferevent *bev, uint32_t node_id, char *w
 	if ((ssl = bufferevent_openssl_get_ssl(bev)) == NULL ||
 	    (cert = SSL_get1_peer_certificate(ssl)) == NULL) {
 		snprintf(why, len, "no peer certificate");
+		return -1;
+	}
+	/* A mesh certificate serves both ends: without an extended key usage,
+	 * or with serverAuth and clientAuth (a user's or a code-signing
+	 * certificate of a shared CA is not a mesh node). */
+	if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+	    (X509_get_extended_key_usage(cert) & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) !=
+	    (XKU_SSL_SERVER | XKU_SSL_CLIENT)) {
+		X509_free(cert);
+		snprintf(why, len, "the peer's certificate is not for serverAuth and clientAuth "
+		    "(extended key usage)");
 		return -1;
 	}
 	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);

@@ -244,6 +244,7 @@ int hgw_members_next(const uint8_t *body, size_t len, size_t *off, struct hgw_me
 #define HGW_LEASE_CLAIM		1
 #define HGW_LEASE_RELEASE	2
 #define HGW_LEASE_F_ACTIVE	0x01	/* the sender holds a session with the owner */
+#define HGW_LEASE_F_SETTLED	0x02	/* the sender is the owner and its lease has settled */
 
 struct hgw_lease {
 	uint8_t op;

@@ -61,7 +61,7 @@ tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_origin
 check_PROGRAMS += tests/unit/test_lease
 tests_unit_test_lease_SOURCES = tests/unit/test_lease.c tests/unit/fakes.c tests/unit/fakes.h \
-	daemon/lease.c daemon/config.c daemon/rtprotos.c daemon/util.c daemon/log.c
+	daemon/lease.c daemon/leasetab.c daemon/ratelog.c daemon/config.c daemon/rtprotos.c daemon/util.c daemon/log.c
 tests_unit_test_lease_CFLAGS = $(UNIT_EVENT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_lease_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_lease
@@ -111,7 +111,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_hostgw.py tests/lab/test_failures.py tests/lab/test_policy.py \
 	tests/lab/test_config_cli.py tests/lab/test_wire.py tests/lab/test_lab_selftest.py \
 	tests/lab/test_cli.py tests/lab/test_tty.py tests/lab/test_hostile.py tests/lab/test_tls.py \
-	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py \
+	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py tests/lab/test_trust.py \
 	tests/lab/selftest_cases.py \
 	tests/lab/test_schema.py tests/lab/test_install.py \
 	tests/lab/test_cni.py tests/lab/labcni.py tests/lab/test_one_config.py \

@@ -276,7 +276,8 @@ def test_show_text(lab3):
     out = ok(h0, "show leases")
     assert out.split() == ["Subnet", "Owner", "State", "Claimed"], out
     lj = js(h0, "show leases json")
-    assert lj == {"nodeId": h0.node_id, "families": {}, "leases": [], "leaseHoldS": 86400, "events": []}, lj
+    assert lj == {"nodeId": h0.node_id, "families": {}, "leases": [], "leaseHoldS": 86400, "events": [],
+                  "stateSaved": True, "saveError": None, "refused": 0, "lastRefused": None}, lj
     out = ok(h0, "show members")
     assert out.splitlines()[-1] == "Total: 3 members", out
     assert re.search(rf"^{re.escape(h0.node_id)} +{re.escape(h0.lan_ip)} +7179 +self ", out, re.M), out

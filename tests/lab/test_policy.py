@@ -7,23 +7,22 @@ CONFLICT = "192.168.50.0/24"
 
 
 def test_gateway_not_on_link_is_not_installed(make_lab):
-    """h1 advertises gateway 10.99.0.1 (not on h0's eth0 subnet): h0 keeps the path but installs nothing."""
+    """h1 advertises gateway 10.99.0.1 (not on h0's eth0 subnet, not the session's source):
+    h0 refuses the route (a gateway must be an address h1 is proven to own: PROTOCOL.md,
+    Security), shows why in show peers, and installs nothing."""
     lab = make_lab(2)
     h0, h1 = lab.hosts
     h0.start()
     h1.start(extra_config="address 10.99.0.1")
     lab.wait_established()
 
-    def not_installed():
-        r = h0.show_route(h1.subnet)
-        assert r is not None, f"h0 has no entry for {h1.subnet}"
-        assert r["fib"] == "not-installed", r
-        return r
-    r = wait_until(not_installed, 5, msg=f"h0 to refuse {h1.subnet}")
-    assert r["installed"] is False and r["kernelGateway"] is None
-    assert "not on-link" in (r["reason"] or ""), r["reason"]
-    assert "10.99.0.1" in r["reason"]
-    assert [p["gateway"] for p in r["paths"]] == ["10.99.0.1"]
+    def refused():
+        p = h0.peer(h1)
+        assert p["prefixesRefused"] >= 1, p
+        return p
+    p = wait_until(refused, 5, msg=f"h0 to refuse {h1.subnet}")
+    assert "gateway 10.99.0.1 is not the peer's address" in (p["lastRefused"] or ""), p
+    assert h0.show_route(h1.subnet) is None
     assert h0.route_set() == set()
     assert h0.ip("route", "show", "table", "all", h1.subnet).stdout.strip() == "", "nothing may be installed"
     assert not h0.container_ping(h1.container_ip)

@@ -232,7 +232,9 @@ test_every_definition_loads(void **state)
 		assert_non_null(d->syntax);
 		assert_non_null(d->help);
 		assert_true(d->modes != 0 && (d->modes & ~CMD_MODE_ALL) == 0);
-		assert_true((d->flags & ~(CMD_F_PRIV | CMD_F_HIDDEN | CMD_F_FULL)) == 0);
+		assert_true((d->flags & ~(CMD_F_PRIV | CMD_F_HIDDEN | CMD_F_FULL | CMD_F_ROOT)) == 0);
+		/* root only implies privileged */
+		assert_true(!(d->flags & CMD_F_ROOT) || (d->flags & CMD_F_PRIV));
 		/* built without handlers: nothing of the daemon is linked */
 		assert_null(d->fn);
 		/* each alone, so that one bad entry names itself */

@@ -193,6 +193,7 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_string_equal(a->tls_ca, b->tls_ca);
 	assert_string_equal(a->tls_cert, b->tls_cert);
 	assert_string_equal(a->tls_key, b->tls_key);
+	assert_string_equal(a->tls_crl, b->tls_crl);
 	assert_same_prefixes(a->clusters, a->nclusters, b->clusters, b->nclusters);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(a->lease_len[i], b->lease_len[i]);
@@ -966,7 +967,7 @@ test_security(void **state)
 	struct config c;
 	enum cfg_ctx ctx;
 	char err[256];
-	const char *tusage = "usage: tls ca FILE cert FILE key FILE";
+	const char *tusage = "usage: tls ca FILE cert FILE key FILE [crl FILE]";
 
 	(void)state;
 	router(&c, &ctx);
@@ -989,6 +990,14 @@ test_security(void **state)
 	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
 	assert_written(&c, "router hgw\n interface eth0\n"
 	    " tls ca /ca.pem cert /c.pem key /k.pem\n!\n");
+	/* An optional revocation list, printed back. */
+	OK(&c, &ctx, "tls crl /crl.pem key /k.pem ca /ca.pem cert /c.pem");
+	assert_string_equal(c.tls_crl, "/crl.pem");
+	assert_written(&c, "router hgw\n interface eth0\n"
+	    " tls ca /ca.pem cert /c.pem key /k.pem crl /crl.pem\n!\n");
+	BAD(&c, &ctx, "tls ca /a cert /b key /c crl d.pem", "crl: 'd.pem' is not an absolute path");
+	OK(&c, &ctx, "tls key /k.pem ca /ca.pem cert /c.pem");
+	assert_string_equal(c.tls_crl, "");
 	BAD(&c, &ctx, "tls", tusage);
 	BAD(&c, &ctx, "tls ca /a cert /b", tusage);
 	BAD(&c, &ctx, "tls ca /a cert /b key", tusage);

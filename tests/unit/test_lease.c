@@ -591,22 +591,23 @@ test_conflict_between_others(void **state)
 	assert_int_equal(leases_count(&d), 1);
 }
 
+/* Four other nodes, each with its own session, owner of one subnet each. */
+static const uint32_t owners4[4] = { NODE_B, NODE_C, NODE_D, 0x0a00000bu };
+
 static void
 test_no_free_then_release(void **state)
 {
-	struct peer b, c;
+	struct peer ps[4];
 	struct hgw_prefix s[4];
 	int i;
 	size_t o;
 
 	start(NODE, "10.250.0.0/22", 24);
-	fake_peer_init(&b, &d, NODE_B, HGW_CAP_IPV4 | HGW_CAP_LEASES);
-	fake_peer_init(&c, &d, NODE_C, HGW_CAP_IPV4 | HGW_CAP_LEASES);
-	fake_peer_up(&b);
-	fake_peer_up(&c);
 	for (i = 0; i < 4; i++) {
+		fake_peer_init(&ps[i], &d, owners4[i], HGW_CAP_IPV4 | HGW_CAP_LEASES);
+		fake_peer_up(&ps[i]);
 		s[i] = subnet("10.250.0.0/22", 24, (uint32_t)i);
-		rx(i < 2 ? &b : &c, HGW_LEASE_CLAIM, i < 2 ? NODE_B : NODE_C, &s[i], 1000, 1);
+		rx(&ps[i], HGW_LEASE_CLAIM, owners4[i], &s[i], 1000, 1);
 	}
 	sync_over();
 	assert_int_not_equal(leases_mine(&d, AF_INET, &s[0]), 0);
@@ -615,16 +616,14 @@ test_no_free_then_release(void **state)
 	assert_true(has_event("no free /24 left"));
 	assert_int_equal(nocalls, 0);
 
-	/* A release by another node than the owner frees nothing. */
-	s[0] = subnet("10.250.0.0/22", 24, 2);
-	rx(&b, HGW_LEASE_RELEASE, NODE_B, &s[0], 1000, 1);
-	assert_int_equal(owner_of(&s[0]), NODE_C);
+	/* A release relayed by another node than the owner frees nothing. */
+	rx(&ps[0], HGW_LEASE_RELEASE, owners4[2], &s[2], 1000, 1);
+	assert_int_equal(owner_of(&s[2]), owners4[2]);
 	assert_int_equal(nocalls, 0);
 
-	/* c releases its subnet 3: the waiting node claims it. */
-	s[3] = subnet("10.250.0.0/22", 24, 3);
+	/* The owner of subnet 3 releases it: the waiting node claims it. */
 	o = nocalls;
-	rx(&c, HGW_LEASE_RELEASE, NODE_C, &s[3], 1000, 1);
+	rx(&ps[3], HGW_LEASE_RELEASE, owners4[3], &s[3], 1000, 1);
 	assert_true(is_mine(&s[3]));
 	assert_int_equal(origin_calls(o, 1, &s[3]), 1);
 	assert_string_equal(leases_error(&d, AF_INET), "");
@@ -634,25 +633,25 @@ test_no_free_then_release(void **state)
 static void
 test_reservation_expiry(void **state)
 {
-	struct peer b;
+	struct peer ps[4];
 	struct hgw_prefix s[4];
 	struct lease_info li;
 	uint64_t hold = (uint64_t)HOLD_S * 1000, t0;
 	int i;
 
 	start(NODE, "10.250.0.0/22", 24);
-	fake_peer_init(&b, &d, NODE_B, HGW_CAP_IPV4 | HGW_CAP_LEASES);
-	fake_peer_up(&b);
-	/* b's claims as a relay would tell them: owner not seen for 50 s. */
 	for (i = 0; i < 4; i++) {
+		fake_peer_init(&ps[i], &d, owners4[i], HGW_CAP_IPV4 | HGW_CAP_LEASES);
+		fake_peer_up(&ps[i]);
 		s[i] = subnet("10.250.0.0/22", 24, (uint32_t)i);
-		rx_unseen(&b, HGW_LEASE_CLAIM, NODE_B, &s[i], 1000, 0, 50000);
+		rx(&ps[i], HGW_LEASE_CLAIM, owners4[i], &s[i], 1000, 1);
 	}
 	assert_int_equal(entry(&s[0], &li), 0);
 	assert_int_equal(li.state, LEASE_ACTIVE);
 
 	t0 = now_ms();
-	fake_peer_down(&b, PEER_DOWN_HOLD);
+	for (i = 0; i < 4; i++)
+		fake_peer_down(&ps[i], PEER_DOWN_HOLD);
 	assert_int_equal(entry(&s[0], &li), 0);
 	assert_int_equal(li.state, LEASE_RESERVED);
 	assert_true(li.expires_ms > hold - 5000 && li.expires_ms <= hold);
@@ -661,7 +660,7 @@ test_reservation_expiry(void **state)
 	assert_int_not_equal(leases_mine(&d, AF_INET, &s[0]), 0);
 	assert_int_equal(nocalls, 0);
 
-	/* Before lease-hold from the moment it left: kept. */
+	/* Before lease-hold from the moment they left: kept. */
 	leases_expire(&d, t0 + hold - 20000);
 	assert_int_equal(leases_count(&d), 4);
 	/* After it: gone, and the waiting node claims one. */
