@@ -24,8 +24,9 @@
 #define BEACON_EVERY_MS	2000
 #define LEARN_MAX	256	/* learned members not yet in session, in total */
 #define LEARN_PER_SENDER 64	/* of them, learned from one peer */
-#define DIAL_TICK_MS	100	/* new members are dialled DIALS_PER_TICK ... */
-#define DIALS_PER_TICK	2	/* ... per tick: 20 a second */
+#define DIAL_RATE	20	/* new members dialled a second, sustained ... */
+#define DIAL_BURST	32	/* ... and at once: a mesh of that size is learned without delay */
+#define DIAL_TICK_MS	(1000 / DIAL_RATE)
 
 struct pending {
 	struct hgw_addr addr;
@@ -41,6 +42,8 @@ struct members {
 	struct pending queue[LEARN_MAX];	/* waiting to be dialled */
 	size_t nq;
 	struct event *dial_ev;
+	double tokens;			/* new dials allowed now (token bucket) */
+	uint64_t tokens_ms;
 	uint64_t refused;		/* entries not learned: caps, port */
 };
 
@@ -144,21 +147,36 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	peer_learn(d, a, port, node_id, how);
 }
 
-/* Dials the next queued members: new dials are rate-limited. */
+/* Dials the queued members the token bucket allows now (a burst at once,
+ * then DIAL_RATE a second); the rest wait for the timer. */
 static void
-dial_tick(evutil_socket_t fd, short what, void *arg)
+drain(struct hgwd *d)
 {
-	struct hgwd *d = arg;
 	struct members *M = d->members;
 	struct timeval tv = { 0, DIAL_TICK_MS * 1000 };
-	size_t k, n = M->nq < DIALS_PER_TICK ? M->nq : DIALS_PER_TICK;
+	uint64_t now = now_ms();
+	size_t k, n;
 
+	M->tokens += (double)(now - M->tokens_ms) * DIAL_RATE / 1000.0;
+	if (M->tokens > DIAL_BURST)
+		M->tokens = DIAL_BURST;
+	M->tokens_ms = now;
+	n = (size_t)M->tokens;
+	if (n > M->nq)
+		n = M->nq;
+	M->tokens -= (double)n;
 	for (k = 0; k < n; k++)
 		learn(d, &M->queue[k].addr, M->queue[k].port, M->queue[k].node_id, M->queue[k].how);
 	memmove(M->queue, M->queue + n, (M->nq - n) * sizeof(M->queue[0]));
 	M->nq -= n;
-	if (M->nq > 0)
+	if (M->nq > 0 && !evtimer_pending(M->dial_ev, NULL))
 		evtimer_add(M->dial_ev, &tv);
+}
+
+static void
+dial_tick(evutil_socket_t fd, short what, void *arg)
+{
+	drain(arg);
 }
 
 static int
@@ -174,7 +192,7 @@ queued(const struct members *M, const struct hgw_addr *a)
 
 /* Learned members: at most LEARN_MAX waiting or being dialled, at most
  * LEARN_PER_SENDER from one peer, on the mesh port only (PROTOCOL.md,
- * Security); dialled DIALS_PER_TICK per DIAL_TICK_MS. */
+ * Security); dialled at once up to DIAL_BURST, then DIAL_RATE a second. */
 static void
 on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 {
@@ -184,7 +202,6 @@ on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 	struct peer *p;
 	size_t off = 0, total = M->nq, mine = 0, k, refused = 0;
 	char how[64];
-	struct timeval tv = { 0, DIAL_TICK_MS * 1000 };
 
 	snprintf(how, sizeof(how), "from peer %s", from->name);
 	TAILQ_FOREACH(p, &d->peers, entry)
@@ -226,8 +243,8 @@ on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 			    "%u, or over %d learned members, %d per peer)", refused, from->name,
 			    d->listen_port, LEARN_MAX, LEARN_PER_SENDER);
 	}
-	if (M->nq > 0 && !evtimer_pending(M->dial_ev, NULL))
-		evtimer_add(M->dial_ev, &tv);
+	if (M->nq > 0)
+		drain(d);
 }
 
 /* Discovery beacon: "HGW1", node id (4), port (2), family (1), address. */
@@ -296,6 +313,8 @@ members_init(struct hgwd *d)
 	d->members = M;
 	if ((M->dial_ev = evtimer_new(d->base, dial_tick, d)) == NULL)
 		return -1;
+	M->tokens = DIAL_BURST;
+	M->tokens_ms = now_ms();
 	memset(&l, 0, sizeof(l));
 	l.name = "members";
 	l.caps = HGW_CAP_MEMBERS;

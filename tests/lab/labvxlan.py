@@ -26,9 +26,12 @@ VXLAN = "hgw.vxlan"
 class TwoLans:
     """Two LANs and a router around ``lab`` (see the module docstring)."""
 
-    def __init__(self, lab, far=(2,), default_route=False):
+    def __init__(self, lab, far=(2,), default_route=False, fixed_node_ids=True):
+        """fixed_node_ids: every host configured with node-id 10.0.0.N; else (IPv4 labs)
+        a host's node id is its LAN address and follows it when it moves."""
         self.lab = lab
         self.default_route = default_route
+        self.fixed_node_ids = fixed_node_ids or not lab.lan_ipv4
         self.router_ns = f"{lab.prefix}-rt"
         self.where = {h.index: "A" for h in lab.hosts}
         lab.namespaces.append(self.router_ns)
@@ -50,7 +53,8 @@ class TwoLans:
                               "link set vrb master br1", "link set vrb up"])
         lab._bridges.add("br1")
         for h in lab.hosts:
-            h.config_node_id = h.node_id = f"10.0.0.{1 + h.index}"
+            if self.fixed_node_ids:
+                h.config_node_id = h.node_id = f"10.0.0.{1 + h.index}"
             self._underlay_route(h, "A", add=True)
         for i in far:
             self.move(lab.hosts[i], "B")
@@ -92,6 +96,8 @@ class TwoLans:
         self.where[h.index] = side
         if h.lan_ip:
             h.lan_ip = self.addr(h, side)
+            if not self.fixed_node_ids:
+                h.node_id = h.lan_ip
         if h.lan_ip6:
             h.lan_ip6 = self.addr(h, side, True)
 
