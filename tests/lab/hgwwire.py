@@ -295,21 +295,8 @@ class ScriptedPeer:
     """
 
     def __init__(self, ns: str, host: str, port=PORT, source=None, timeout=3.0, ssl_context=None):
-        import queue
         import socket
-        self.ns, self.host, self.port = ns, host, port
-        self.data = b""               # every byte received
-        self.frames: list[dict] = []  # the complete frames among them (parse_frames(), HELLOs "hello")
-        self._partial = b""
-        self.eof = False
-        self.close_error = None
-        self.connected_at = None
-        self.closed_at = None
-        self.keepalive_s = None
-        self._queue = queue.Queue()
-        self._cond = threading.Condition()
-        self._stop = False
-        self._sent_at = time.monotonic()
+        self._setup(ns, host, port)
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = ns_socket(ns, fam)
         _SCRIPTED.add(self)
@@ -327,9 +314,29 @@ class ScriptedPeer:
             sock.close()
             _SCRIPTED.discard(self)
             raise
+        self._start(sock)
+
+    def _setup(self, ns, host, port):
+        import queue
+        self.ns, self.host, self.port = ns, host, port
+        self.data = b""               # every byte received
+        self.frames: list[dict] = []  # the complete frames among them (parse_frames(), HELLOs "hello")
+        self._partial = b""
+        self.eof = False
+        self.close_error = None
+        self.connected_at = None
+        self.closed_at = None
+        self.keepalive_s = None
+        self._queue = queue.Queue()
+        self._cond = threading.Condition()
+        self._stop = False
+        self._sent_at = time.monotonic()
+
+    def _start(self, sock):
+        """Hand ``sock`` (connected) to the background thread."""
         self.sock = sock
         self._wake_r, self._wake_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, name=f"peer-{ns}-{host}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"peer-{self.ns}-{self.host}", daemon=True)
         self._thread.start()
 
     def __enter__(self):
@@ -539,6 +546,83 @@ def close_scripted_peers() -> None:
 
 
 atexit.register(close_scripted_peers)
+
+
+class PskPeer(ScriptedPeer):
+    """A ScriptedPeer over TLS 1.3 with an external pre-shared key, as hgwd's secret-file mode
+    speaks it (daemon/tls.c: identity "hgw-mesh", the key file's hex line decoded to its bytes,
+    TLS_AES_128_GCM_SHA256), for which Python's ssl module has no API.
+
+    The TLS end is ``openssl s_client -psk`` run in namespace ``ns`` (``ip netns exec``); its
+    stdin and stdout are one end of a socketpair whose other end is the peer's socket, so
+    send/wait_frame/handshake/wait_closed work as over TCP: the bytes written are the
+    plaintext frames, s_client exits (EOF here) when the daemon closes or refuses the
+    handshake. ``key_hex`` is the key file's line (``psk_hex(path)``). No half-close:
+    s_client keeps the connection up when its stdin ends (-ign_eof).
+    """
+
+    IDENTITY = "hgw-mesh"
+
+    def __init__(self, ns: str, host: str, key_hex: str, port=PORT):
+        import socket
+        import subprocess
+        import tempfile
+        self._setup(ns, host, port)
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        def source():   # the address the kernel picks towards host (no packet sent)
+            with socket.socket(fam, socket.SOCK_DGRAM) as u:
+                u.connect((host, port))
+                return u.getsockname()[0]
+        self.local = in_netns(ns, source)
+        ours, theirs = socket.socketpair()
+        self._stderr = tempfile.TemporaryFile()
+        target = f"[{host}]:{port}" if fam == socket.AF_INET6 else f"{host}:{port}"
+        try:
+            self.proc = subprocess.Popen(
+                ["ip", "netns", "exec", ns, "openssl", "s_client", "-connect", target, "-tls1_3",
+                 "-psk_identity", self.IDENTITY, "-psk", key_hex,
+                 "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-quiet", "-ign_eof"],
+                stdin=theirs, stdout=theirs, stderr=self._stderr)
+        except BaseException:
+            ours.close()
+            self._stderr.close()
+            raise
+        finally:
+            theirs.close()
+        _SCRIPTED.add(self)
+        self.connected_at = time.monotonic()
+        ours.settimeout(5.0)
+        self._start(ours)
+
+    def __repr__(self):
+        return f"<PskPeer {self.local}->{self.host}:{self.port} eof={self.eof}>"
+
+    def stderr_text(self) -> str:
+        """What s_client wrote to stderr so far (its TLS errors)."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        """Stop the thread, close the socket, end s_client (safe to call twice)."""
+        import subprocess
+        if self._stop:
+            return
+        super().close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(3)
+        self._stderr.close()
+
+
+def psk_hex(path) -> str:
+    """The key as hgwd reads a secret-file (daemon/tls.c read_psk): its first line, hex digits."""
+    with open(path) as f:
+        return f.readline().strip()
 
 
 class Flood:

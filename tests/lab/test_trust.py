@@ -21,7 +21,7 @@ import time
 import pytest
 
 from hgwlab import frame, route, stays_true, wait_until
-from hgwwire import CAP_IPV4, announce, hello
+from hgwwire import CAP_IPV4, PskPeer, announce, hello, psk_hex
 
 FAST = (0.2, 0.6)
 CLUSTER = "10.244.0.0/16"
@@ -74,11 +74,44 @@ def start_leasing(hosts, seed, hold="1h"):
 
 
 @pytest.fixture
-def mesh(make_lab):
-    """h0 (seed) and h1 leasing, containers moved into their leases, pings working."""
+def transport():
+    """How the mesh and the attacker talk: "tcp" (no secret), or "psk" (secret-file: the
+    attacker holds the mesh key, over ``openssl s_client -psk``); tests parametrize it."""
+    return "tcp"
+
+
+def make_secret(path) -> str:
+    """A secret-file as the README says (``openssl rand -hex 32``, mode 0600); its path."""
+    from test_tls import make_secret as make
+    return str(make(path))
+
+
+def connect(lab, src, dst, key=None):
+    """A scripted peer from ``src`` to ``dst``: over plain TCP, or over TLS with the PSK of
+    secret-file ``key`` (default: the mesh's own, ``lab.mesh_secret``, when it has one)."""
+    key = key or getattr(lab, "mesh_secret", None)
+    if key is None:
+        return lab.connect(src, dst)
+    p = PskPeer(src.ns, dst.lan_addr, psk_hex(key))
+    lab.scripted.append(p)
+    return p
+
+
+@pytest.fixture
+def mesh(make_lab, transport):
+    """h0 (seed) and h1 leasing, containers moved into their leases, pings working; with
+    ``transport`` "psk", over a mesh key (lab.mesh_secret) the attacker holds too."""
     lab = make_lab(3)
     h0, h1, _ = lab.hosts
-    start_leasing([h0, h1], seed=h0)
+    lab.mesh_secret = make_secret(lab.workdir / "mesh.key") if transport == "psk" else None
+    extra = f"secret-file {lab.mesh_secret}\n" if lab.mesh_secret else ""
+    for h in (h0, h1):
+        h.start(wait=False, neighbors=[] if h is h0 else [h0], networks=[], timers=FAST,
+                extra_config=h.lease_config(hold="1h") + extra)
+    for h in (h0, h1):
+        h.wait_ready()
+        if lab.mesh_secret:
+            assert "TLS 1.3 with a pre-shared key" in h.log_text(), f"{h.name} runs without the PSK"
     leases = lab.wait_lease_mesh([h0, h1])
     for h in (h0, h1):
         h.use_subnet(leases[h][4])
@@ -132,7 +165,7 @@ class Victims:
 def attacker(lab, node_id=ATTACKER_ID, to=None):
     """A session from h2's namespace to h0 (or ``to``) with the LEASE capability, HELLO exchanged."""
     h0, _, h2 = lab.hosts
-    p = lab.connect(h2, to or h0)
+    p = connect(lab, h2, to or h0)
     p.handshake(node_id, caps=CAP_IPV4 | CAP_LEASES)
     p.wait_frame(lambda f: f["name"] == "END-OF-RIB", msg="END-OF-RIB")
     return p
@@ -150,12 +183,14 @@ def settle(lab, leases):
 # row 1: a forged claim of a live host's subnet, then announcing it
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("transport", ["tcp", "psk"])
 @pytest.mark.parametrize("to", ["observer", "victim"])
 def test_row1_forged_claim_of_a_live_subnet_changes_nothing(mesh, to):
     """One LEASE claim for h1's subnet with claim time 0 (owner: the attacker's own id, then
     h1's id as a relayed entry, then a third id), sent to h0 (an observer of h1's lease) or
     to h1 itself, then an UPDATE announcing that subnet via the attacker: h1 keeps its lease,
-    its subnet.env and its routes; h0 keeps routing h1's subnet to h1; h0-h1 never flaps."""
+    its subnet.env and its routes; h0 keeps routing h1's subnet to h1; h0-h1 never flaps.
+    Also over PSK, by a holder of the mesh key."""
     lab, leases = mesh
     h0, h1, h2 = lab.hosts
     settle(lab, leases)
@@ -238,10 +273,12 @@ def test_row4_release_and_age_of_a_departed_reservation_are_refused(mesh):
 # row 3: more-specifics (and a covering prefix) of another host's subnet
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("transport", ["tcp", "psk"])
 def test_row3_more_specifics_of_a_lease_are_refused(mesh):
     """Two /25s and a /32 inside h1's leased /24, and a /20 covering it, announced by the
     attacker (its own origin, its own address as gateway): refused on h0 with the reason
-    in show peers (lastRefused) and counted (prefixesRefused); h1's traffic stays on h1."""
+    in show peers (lastRefused) and counted (prefixesRefused); h1's traffic stays on h1.
+    Also over PSK, by a holder of the mesh key."""
     lab, leases = mesh
     h0, h1, h2 = lab.hosts
     s1 = ipaddress.ip_network(leases[h1][4])
@@ -287,17 +324,19 @@ def test_row3_more_specific_of_a_static_route_is_refused(make_lab):
 # row 10: a session with a departed host's node id, from another address
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("transport", ["tcp", "psk"])
 def test_row10_node_id_bound_to_its_address(mesh):
     """h1 stops; the attacker (h2's address) presents h1's node id: h0 refuses its HELLO
     (bad node id: bound to h1's address), so it can neither announce h1's subnet nor
-    hold h1's lease; h1 restarted gets its session and its subnet back at once."""
+    hold h1's lease; h1 restarted gets its session and its subnet back at once. Also over
+    PSK: the mesh key proves no node id, the binding to the address still holds."""
     lab, leases = mesh
     h0, h1, h2 = lab.hosts
     s1 = leases[h1][4]
     h1.stop(signal.SIGTERM)
     wait_until(lambda: h0.lease_table()[s1]["state"] == "reserved", 3, msg="h1's lease reserved")
     routes0 = h0.route_set()
-    with lab.connect(h2, h0) as p:
+    with connect(lab, h2, h0) as p:
         p.send(hello(h1.node_id, caps=CAP_IPV4 | CAP_LEASES, addrs=[h2.lan_ip], hostname="h1"))
         n = p.wait_notify(3)
         assert (n["code"], n["subcode"]) == (2, 2), n
@@ -314,18 +353,55 @@ def test_row10_node_id_bound_to_its_address(mesh):
     lab.wait_full_connectivity(hosts=[h0, h1], timeout=10)
 
 
+@pytest.mark.parametrize("transport", ["psk"])
+def test_psk_wrong_key_is_refused_at_the_handshake(mesh):
+    """The mesh runs on a PSK; the attacker holds another key: twice, its HELLO, a claim of
+    h1's subnet and an announcement of it, sent over openssl s_client with that key, get
+    nothing back (no frame: the TLS handshake fails) and change nothing; h0 logs the failure
+    (once at info level). From the same address with the mesh key, the session comes up."""
+    import re
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    s1 = leases[h1][4]
+    other = make_secret(lab.workdir / "other.key")
+    v = Victims(lab, leases)
+    for _ in range(2):
+        with connect(lab, h2, h0, key=other) as p:
+            try:
+                p.send(hello(ATTACKER_ID, caps=CAP_IPV4 | CAP_LEASES, addrs=[h2.lan_ip])
+                       + b"".join(lease_frames([lease_entry(LEASE_CLAIM, s1, ATTACKER_ID, 0,
+                                                            flags=F_ACTIVE)]))
+                       + announce(ATTACKER_ID, h2.lan_ip, [s1]))
+            except OSError:
+                pass   # s_client already gone: refused before it read a byte
+            p.wait_closed(5)
+            assert p.data == b"" and p.frames == [], p.data[:40].hex()
+            assert p.proc.wait(3) != 0, p.stderr_text()
+    failed = rf"peer {re.escape(h2.lan_ip)}: .*TLS handshake failed"
+    wait_until(lambda: re.search(failed, h0.log_text()), 3, msg="the TLS failure in h0's log")
+    info = [x for x in h0.log_text().splitlines() if re.search(failed, x) and " debug: " not in x]
+    assert len(info) == 1, "\n".join(info)
+    v.check("sessions with a wrong PSK")
+    peer = h0.peers().get(h2.lan_ip)
+    assert peer is None or peer["prefixesReceived"] == 0, peer
+    with connect(lab, h2, h0) as p:
+        assert p.handshake(ATTACKER_ID, caps=CAP_IPV4 | CAP_LEASES)["node_id"] == h0.node_id
+
+
 # --------------------------------------------------------------------------
 # row 9: gateways the sender does not own
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize("transport", ["tcp", "psk"])
 def test_row9_gateway_of_another_host_is_refused(mesh):
     """The attacker's HELLO lists h1's address (and the LAN's .1, a router's) as its own;
-    routes via them are refused: a gateway must be the session's source address."""
+    routes via them are refused: a gateway must be the session's source address. Also over
+    PSK, by a holder of the mesh key."""
     lab, leases = mesh
     h0, h1, h2 = lab.hosts
     v = Victims(lab, leases)
     free = "10.244.250.0/24"
-    with lab.connect(h2, h0) as p:
+    with connect(lab, h2, h0) as p:
         p.handshake(ATTACKER_ID, addrs=[h1.lan_ip], caps=CAP_IPV4 | CAP_LEASES)
         p.send(announce(ATTACKER_ID, h1.lan_ip, [free]))
         p.send(announce(ATTACKER_ID, "10.60.6.1", ["10.244.251.0/24"]))
