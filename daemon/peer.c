@@ -331,6 +331,11 @@ on_closed(void *owner, struct session *s, const struct session_end *end)
 	int was_est = p->est == s;
 	int collision = end->code == HGW_ERR_CEASE && end->sub == HGW_CEASE_COLLISION;
 
+	/* The other side of a collision closed quietly (it had not sent its
+	 * HELLO yet) while we are established with the peer: no error. */
+	if (!was_est && p->est != NULL && end->ev == HGW_EV_CLOSED && !end->rx_notify)
+		collision = 1;
+
 	if (end->rx_notify && end->rx_code == HGW_ERR_CEASE &&
 	    (end->rx_sub == HGW_CEASE_SHUTDOWN || end->rx_sub == HGW_CEASE_DECONFIGURED))
 		p->left_cleanly = 1;
