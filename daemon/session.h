@@ -82,6 +82,9 @@ void session_destroy(struct session *s);
 
 void session_send(struct session *s, const uint8_t *buf, size_t len);
 void session_send_keepalive(struct session *s);
+/* Our link came back: an established session gets a fresh hold time (the
+ * peer could not reach us while it was down) and a KEEPALIVE at once. */
+void session_kick(struct session *s);
 void session_send_notify(struct session *s, int code, int sub, const char *text);
 
 enum hgw_state session_state(const struct session *s);
