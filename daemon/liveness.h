@@ -4,9 +4,10 @@
 
 struct hgwd;
 
-/* The LAN interface changed (main.c's kernel link callback): when it is
- * usable again (admin up and carrier) after it was not, every established
- * session is kicked (session_kick): a fresh hold time and a KEEPALIVE. */
+/* The LAN interface changed (main.c's kernel link callback): when it stops
+ * being usable (admin up and carrier), every established session's
+ * keepalives pause (session_pause); when it is usable again, every one is
+ * kicked (session_kick): a fresh hold time and a KEEPALIVE at once. */
 void liveness_link_changed(struct hgwd *d);
 
 #endif

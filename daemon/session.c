@@ -287,12 +287,24 @@ send_hello(struct session *s)
 
 /* The state machine. */
 
+/* Keepalives go out four times per negotiated interval: a frame lost
+ * to a link flap leaves the peer's hold timer a quarter interval
+ * older, not a whole one (the margin a flap under the hold needs). */
+static void
+ka_arm(struct session *s)
+{
+	struct timeval tv;
+	uint32_t ka = s->ka_ms / 4 ? s->ka_ms / 4 : 1;
+
+	tv.tv_sec = ka / 1000;
+	tv.tv_usec = (ka % 1000) * 1000;
+	event_add(s->ka_ev, &tv);
+}
+
 static void
 establish_timers(struct session *s)
 {
 	struct hgwd *d = s->d;
-	struct timeval tv;
-	uint32_t ka;
 
 	hgw_negotiate_timers(d->cfg.hold_ms, d->cfg.keepalive_ms, s->hello.hold_ms,
 	    &s->hold_ms, &s->ka_ms);
@@ -302,13 +314,14 @@ establish_timers(struct session *s)
 	}
 	s->established_ms = now_ms();
 	timer_ms(s->hold_ev, s->hold_ms);
-	/* Keepalives go out four times per negotiated interval: a frame lost
-	 * to a link flap leaves the peer's hold timer a quarter interval
-	 * older, not a whole one (the margin a flap under the hold needs). */
-	ka = s->ka_ms / 4 ? s->ka_ms / 4 : 1;
-	tv.tv_sec = ka / 1000;
-	tv.tv_usec = (ka % 1000) * 1000;
-	event_add(s->ka_ev, &tv);
+	ka_arm(s);
+}
+
+void
+session_pause(struct session *s)
+{
+	if (s->state == HGW_ST_ESTABLISHED)
+		event_del(s->ka_ev);
 }
 
 void
@@ -317,6 +330,7 @@ session_kick(struct session *s)
 	if (s->state != HGW_ST_ESTABLISHED)
 		return;
 	timer_ms(s->hold_ev, s->hold_ms);
+	ka_arm(s);
 	session_send_keepalive(s);
 }
 
