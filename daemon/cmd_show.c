@@ -130,6 +130,8 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object *hn = json_object_new_object();
 
 			json_object_object_add(o, "interfaceAuto", json_object_new_boolean(hs.ifauto));
+			json_object_object_add(o, "interfaceUp", json_object_new_boolean(kernel_if_up(d->kernel)));
+			json_object_object_add(o, "carrier", json_object_new_boolean(kernel_if_carrier(d->kernel)));
 			json_object_object_add(hn, "ipMasq", json_object_new_boolean(hs.ipmasq));
 			json_object_object_add(hn, "masqInstalled", json_object_new_boolean(hs.masq_installed));
 			json_object_object_add(hn, "forwardAcceptChains", json_object_new_int(hs.forward_chains));
@@ -170,8 +172,9 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	ctl_printf(x->c, "Log lines left out (repeats, rate limits, below the level): %llu",
 	    (unsigned long long)log_suppressed());
 	/* host networking */
-	ctl_printf(x->c, "interface: %s%s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
-	    hs.ifauto ? " (auto)" : "");
+	ctl_printf(x->c, "interface: %s%s, %s, carrier %s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
+	    hs.ifauto ? " (auto)" : "", kernel_if_up(d->kernel) ? "up" : "down",
+	    kernel_if_carrier(d->kernel) ? "on" : "off");
 	ctl_printf(x->c, "forward ip: %s", hs.forward4 < 0 ? "unknown" : hs.forward4 ? "on" : "off");
 	if (hs.need6)
 		ctl_printf(x->c, "forward ipv6: %s", hs.forward6 < 0 ? "unknown" : hs.forward6 ? "on" : "off");

@@ -61,6 +61,7 @@ const struct kernel_params *kernel_params(const struct kernel *k);
 int kernel_refresh_link(struct kernel *k);
 int kernel_ifindex(const struct kernel *k);	/* 0 when the interface is missing */
 int kernel_if_up(const struct kernel *k);
+int kernel_if_carrier(const struct kernel *k);	/* IFF_LOWER_UP: the link has carrier */
 unsigned kernel_if_mtu(const struct kernel *k);
 /* The address to advertise for family: the primary IPv4 address, or the
  * lowest global IPv6 address that is not temporary, deprecated or tentative. */

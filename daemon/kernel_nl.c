@@ -231,6 +231,16 @@ kernel_if_up(const struct kernel *k)
 	return k->ifindex != 0 && (k->ifflags & IFF_UP);
 }
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP	0x10000		/* linux/if.h: the driver signals carrier */
+#endif
+
+int
+kernel_if_carrier(const struct kernel *k)
+{
+	return k->ifindex != 0 && (k->ifflags & IFF_LOWER_UP);
+}
+
 static int
 nladdr_to(struct nl_addr *na, struct hgw_addr *out)
 {
@@ -681,11 +691,15 @@ dispatch(struct kernel *k, const struct nlmsghdr *h)
 			int old_index = k->ifindex;
 
 			kernel_refresh_link(k);
-			if ((old_flags ^ k->ifflags) & (IFF_UP | IFF_RUNNING) ||
+			if ((old_flags ^ k->ifflags) & (IFF_UP | IFF_RUNNING | IFF_LOWER_UP) ||
 			    old_index != k->ifindex) {
+				/* The admin flag and the carrier are told apart:
+				 * "up" only when both are. */
 				log_notice("kernel: interface %s is %s", k->p.ifname,
 				    k->ifindex == 0 ? "gone" :
-				    (k->ifflags & IFF_UP) ? "up" : "down");
+				    !(k->ifflags & IFF_UP) ? "down" :
+				    !(k->ifflags & IFF_LOWER_UP) ? "up, carrier lost" :
+				    "up, carrier back");
 				if (k->cb.link)
 					k->cb.link(k->cb.arg, 1);
 			}

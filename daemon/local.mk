@@ -14,6 +14,7 @@ daemon_hgwd_SOURCES = \
 	daemon/session.c daemon/session.h \
 	daemon/peer.c daemon/peer_out.c daemon/peer.h \
 	daemon/gr.c daemon/gr.h \
+	daemon/liveness.c daemon/liveness.h \
 	daemon/listen.c daemon/listen.h \
 	daemon/origin.c daemon/origin.h \
 	daemon/identity.c daemon/identity.h \

@@ -26,6 +26,7 @@
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
+#include "liveness.h"
 #include "log.h"
 #include "members.h"
 #include "notify.h"
@@ -67,6 +68,7 @@ on_kernel_link(void *arg, int resync)
 	fib_on_link(d->fib, resync);
 	identity_link_changed(d);
 	encap_update(d);	/* the VXLAN device follows the LAN address and MTU */
+	liveness_link_changed(d);	/* our link back: kick every session */
 }
 
 static void

@@ -287,11 +287,24 @@ send_hello(struct session *s)
 
 /* The state machine. */
 
+/* Keepalives go out four times per negotiated interval: a frame lost
+ * to a link flap leaves the peer's hold timer a quarter interval
+ * older, not a whole one (the margin a flap under the hold needs). */
+static void
+ka_arm(struct session *s)
+{
+	struct timeval tv;
+	uint32_t ka = s->ka_ms / 4 ? s->ka_ms / 4 : 1;
+
+	tv.tv_sec = ka / 1000;
+	tv.tv_usec = (ka % 1000) * 1000;
+	event_add(s->ka_ev, &tv);
+}
+
 static void
 establish_timers(struct session *s)
 {
 	struct hgwd *d = s->d;
-	struct timeval tv;
 
 	hgw_negotiate_timers(d->cfg.hold_ms, d->cfg.keepalive_ms, s->hello.hold_ms,
 	    &s->hold_ms, &s->ka_ms);
@@ -301,9 +314,24 @@ establish_timers(struct session *s)
 	}
 	s->established_ms = now_ms();
 	timer_ms(s->hold_ev, s->hold_ms);
-	tv.tv_sec = s->ka_ms / 1000;
-	tv.tv_usec = (s->ka_ms % 1000) * 1000;
-	event_add(s->ka_ev, &tv);
+	ka_arm(s);
+}
+
+void
+session_pause(struct session *s)
+{
+	if (s->state == HGW_ST_ESTABLISHED)
+		event_del(s->ka_ev);
+}
+
+void
+session_kick(struct session *s)
+{
+	if (s->state != HGW_ST_ESTABLISHED)
+		return;
+	timer_ms(s->hold_ev, s->hold_ms);
+	ka_arm(s);
+	session_send_keepalive(s);
 }
 
 /* Why the FSM closed s, for logs and the peer's last error. */
@@ -519,6 +547,28 @@ session_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* A session's stream is thin (a few small frames a second): after a link
+ * flap TCP must retransmit at once, not after an exponential back-off
+ * longer than the hold time. Linear timeouts for thin streams (Linux 2.6.34),
+ * and a 1 s ceiling on the retransmission timeout where the kernel has it
+ * (TCP_RTO_MAX_MS, Linux 6.15). Best effort: an older kernel refuses it. */
+#ifndef TCP_THIN_LINEAR_TIMEOUTS
+#define TCP_THIN_LINEAR_TIMEOUTS	16
+#endif
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS			44
+#endif
+
+static void
+tune_socket(evutil_socket_t fd)
+{
+	int one = 1, rto_max = 1000;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &rto_max, sizeof(rto_max));
+}
+
 static void
 session_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -526,9 +576,7 @@ session_event(struct bufferevent *bev, short what, void *arg)
 	struct hgw_err err;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		tune_socket(bufferevent_getfd(bev));
 		event_del(s->hold_ev);
 		log_debug(LOG_CAT_PEER, "peer %s: connected", s->name);
 		session_step(s, HGW_EV_CONNECTED, NULL, NULL, 0);
@@ -623,9 +671,7 @@ session_connect(struct session *s, const struct hgw_addr *addr, uint16_t port)
 void
 session_accepted(struct session *s)
 {
-	int one = 1;
-
-	setsockopt(bufferevent_getfd(s->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tune_socket(bufferevent_getfd(s->bev));
 	s->pending = 1;
 	s->d->npending++;
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);

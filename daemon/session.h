@@ -82,6 +82,14 @@ void session_destroy(struct session *s);
 
 void session_send(struct session *s, const uint8_t *buf, size_t len);
 void session_send_keepalive(struct session *s);
+/* Our link went: no KEEPALIVE is written while it is down (one left unacked
+ * would put the stream into TCP's retransmission back-off, and the next frame
+ * after the link is back behind it). The hold timer runs on. */
+void session_pause(struct session *s);
+/* Our link came back: an established session gets a fresh hold time (the
+ * peer could not reach us while it was down), its keepalives again and a
+ * KEEPALIVE at once, sent at once since nothing is outstanding. */
+void session_kick(struct session *s);
 void session_send_notify(struct session *s, int code, int sub, const char *text);
 
 enum hgw_state session_state(const struct session *s);

@@ -1,0 +1,13 @@
+/* liveness.h: what a flap of our LAN link does to the sessions. */
+#ifndef HGW_LIVENESS_H
+#define HGW_LIVENESS_H
+
+struct hgwd;
+
+/* The LAN interface changed (main.c's kernel link callback): when it stops
+ * being usable (admin up and carrier), every established session's
+ * keepalives pause (session_pause); when it is usable again, every one is
+ * kicked (session_kick): a fresh hold time and a KEEPALIVE at once. */
+void liveness_link_changed(struct hgwd *d);
+
+#endif

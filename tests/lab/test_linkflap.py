@@ -1,0 +1,152 @@
+"""Lab tests of liveness across LAN link flaps and a lossy LAN (issue 11).
+
+The switch port of a host (vhN in the LAN namespace) down for 2 s (under the
+3 s hold) and back, 10 times in a row: the host sees its carrier go and come
+back; no session drops and no route is withdrawn. What is checked, precisely:
+
+- the carrier is read: ``show summary json`` says carrier false while the
+  port is down and true once it is back, and the log says "carrier lost";
+- no session dropped: every peer's ``flaps`` counter (show peers json) and
+  every host's count of "established" log lines are unchanged, no
+  "removed ... route" line in any log, and the flapped host kicked its
+  sessions once per flap (liveness.c);
+- no route withdrawn from any RIB: while the port is down, every host's
+  ``show summary json`` keeps routes.prefixes == 3 (its own and two learned);
+- no route withdrawn from any kernel: ``ip monitor route`` on every host
+  shows no delete of a protocol-77 route (a carrier loss deletes none), and
+  the exact expected routes are there within 1.2 s of the carrier being back.
+
+Not tested here (it does not pass, see the NEWS): the host's own eth0 set
+admin down for 2 s. The kernel deletes its routes and its neighbour entries
+with the link (fib puts the routes back on link up); right after the link is
+up, the host's first ARP request for a peer is sometimes lost and ARP tries
+again only after retrans_time (1 s): measured, the host reached its peer
+1.03 s after the up in 1 of 4 flaps. A peer whose last frame from the host
+came just before the outage then hears nothing for more than its 3 s hold.
+
+The lossy LAN: nftables in the LAN namespace drops 20 % of the frames the
+bridge forwards (bridge family, ``numgen random mod 100 < 20``) for 60 s: at
+most one session flap over the lab. This kernel has no sch_netem, so the
+200 ms delay of the issue is not emulated here.
+"""
+
+import subprocess
+import time
+
+from hgwlab import stays_true, wait_until
+
+KEEPALIVE, HOLD = 1.0, 3.0  # the defaults
+OUTAGE = 2.0
+FLAPS = 10
+
+
+def _flaps(lab):
+    return {(h.name, a): p["flaps"] for h in lab.hosts for a, p in h.peers().items()}
+
+
+def _session_flaps(lab, before):
+    """Session flaps since ``before`` (a _flaps() result): one per flap of a
+    session, counted once though both of its ends count it."""
+    now = _flaps(lab)
+    name = {h.lan_ip: h.name for h in lab.hosts}
+    pairs = {}
+    for (h, a), n in now.items():
+        key = frozenset((h, name.get(a, a)))
+        pairs[key] = max(pairs.get(key, 0), n - before.get((h, a), 0))
+    return sum(pairs.values())
+
+
+def _established_lines(h):
+    return sum(1 for l in h.log_text().splitlines() if ": established (" in l)
+
+
+def _removed_lines(h):
+    return [l for l in h.log_text().splitlines() if "peer " in l and " removed" in l and "route" in l]
+
+
+class RouteMonitor:
+    """``ip monitor route`` in every host namespace, from a marker route on."""
+
+    def __init__(self, lab):
+        self.procs = {}
+        for h in lab.hosts:
+            self.procs[h] = lab.spawn(h.ns, ["stdbuf", "-oL", "ip", "monitor", "route"], name=f"monitor-{h.name}")
+        for h in lab.hosts:
+            def seen(h=h):
+                h.ip("route", "add", "198.51.100.1/32", "dev", "lo", "proto", "99")
+                h.ip("route", "del", "198.51.100.1/32", "dev", "lo", "proto", "99")
+                return "198.51.100.1" in self.procs[h].log_path.read_text(errors="replace")
+            wait_until(seen, 5, interval=0.1, msg=f"ip monitor route on {h.name} to listen")
+
+    def deletes(self, h):
+        text = self.procs[h].log_path.read_text(errors="replace")
+        return [l for l in text.splitlines() if l.startswith("Deleted") and "proto 77" in l]
+
+
+def _rib_full(lab):
+    return all(h.hgwsh("show summary json", parse_json=True)["routes"]["prefixes"] == 3 for h in lab.hosts)
+
+
+def _carrier(h):
+    return h.hgwsh("show summary json", parse_json=True)["carrier"]
+
+
+def test_switch_port_flaps_2s(make_lab):
+    """The switch port (vhN) down for 2 s and up, 10 times: carrier lost and back, nothing withdrawn."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    assert all(_carrier(h) for h in lab.hosts)
+    flaps0 = _flaps(lab)
+    est0 = {h.name: _established_lines(h) for h in lab.hosts}
+    mon = RouteMonitor(lab)
+    flapped = h1
+    for i in range(FLAPS):
+        lab_ip_lan(lab, "link", "set", f"vh{flapped.index}", "down")
+        wait_until(lambda: not _carrier(flapped), 2, interval=0.05, msg=f"{flapped.name} to see its link down")
+        # the deliberate outage: the RIBs stay full all along
+        stays_true(lambda: _rib_full(lab), OUTAGE, interval=0.2, msg=f"full RIBs during outage {i}")
+        lab_ip_lan(lab, "link", "set", f"vh{flapped.index}", "up")
+        wait_until(lambda: _carrier(flapped), 3, interval=0.05, msg=f"{flapped.name} to see its link back")
+        t_up = time.monotonic()
+        wait_until(lambda: lab.check_routes(), 3, interval=0.05, msg=f"every route back after flap {i}")
+        assert time.monotonic() - t_up <= 1.0 + 0.2, f"routes back {time.monotonic() - t_up:.2f} s after link up"
+        # let the sessions settle past a hold time before the next flap is judged
+        stays_true(lambda: _flaps(lab) == flaps0, HOLD + 0.5, interval=0.25,
+                   msg=f"no session flap after link flap {i}")
+    for h in lab.hosts:
+        assert mon.deletes(h) == [], f"{h.name}: proto 77 routes deleted: {mon.deletes(h)}"
+        assert _established_lines(h) == est0[h.name], f"{h.name}: a session was established again"
+        assert _removed_lines(h) == [], f"{h.name}: {_removed_lines(h)}"
+    assert _established_lines(flapped) == est0[flapped.name]
+    assert _flaps(lab) == flaps0
+    kicks = [l for l in flapped.log_text().splitlines() if "kicked" in l]
+    assert len(kicks) == FLAPS, kicks
+    text = flapped.log_text()
+    assert "carrier lost" in text, "a carrier loss must be logged as such"
+    lab.check_routes()
+
+
+def lab_ip_lan(lab, *args):
+    subprocess.run(["ip", "-n", lab.lan_ns, *args], check=True, timeout=10)
+
+
+def test_lossy_lan_60s(make_lab):
+    """20 % frame loss on the LAN for 60 s: at most one session flap over the lab."""
+    lab = make_lab(3)
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    flaps0 = _flaps(lab)
+    rules = ("add table bridge hgwloss; "
+             "add chain bridge hgwloss lossy { type filter hook forward priority 0; }; "
+             "add rule bridge hgwloss lossy numgen random mod 100 < 20 drop")
+    subprocess.run(["ip", "netns", "exec", lab.lan_ns, "nft", rules], check=True, timeout=10)
+    try:
+        # the deliberate 60 s of loss, sampled every second
+        stays_true(lambda: _session_flaps(lab, flaps0) <= 1, 60, interval=1.0,
+                   msg="at most one session flap under 20 % loss")
+    finally:
+        subprocess.run(["ip", "netns", "exec", lab.lan_ns, "nft", "delete", "table", "bridge", "hgwloss"],
+                       check=False, timeout=10)
+    lab.wait_converged(timeout=15)
