@@ -114,7 +114,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/lab/test_leases.py tests/lab/test_members.py tests/lab/hgwwire.py tests/lab/test_trust.py \
 	tests/lab/selftest_cases.py \
 	tests/lab/test_schema.py tests/lab/test_install.py \
-	tests/lab/test_cni.py tests/lab/labcni.py tests/lab/test_one_config.py tests/lab/test_linkflap.py \
+	tests/lab/test_cni.py tests/lab/labcni.py tests/lab/test_one_config.py tests/lab/test_linkflap.py tests/lab/test_graceful_restart.py \
 	tests/setup.sh tests/check.sh tests/demo.sh
 # The lab library by concern (hgwlab.py re-exports them all); tests/bench/bench.py imports labproc and labdaemon.
 EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \
