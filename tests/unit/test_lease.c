@@ -594,13 +594,11 @@ test_conflict_between_others(void **state)
 /* Four other nodes, each with its own session, owner of one subnet each. */
 static const uint32_t owners4[4] = { NODE_B, NODE_C, NODE_D, 0x0a00000bu };
 
+/* 10.250.0.0/22 in /24s, each claimed by its owner over its own session. */
 static void
-test_no_free_then_release(void **state)
+four_owners(struct peer ps[4], struct hgw_prefix s[4])
 {
-	struct peer ps[4];
-	struct hgw_prefix s[4];
 	int i;
-	size_t o;
 
 	start(NODE, "10.250.0.0/22", 24);
 	for (i = 0; i < 4; i++) {
@@ -609,6 +607,16 @@ test_no_free_then_release(void **state)
 		s[i] = subnet("10.250.0.0/22", 24, (uint32_t)i);
 		rx(&ps[i], HGW_LEASE_CLAIM, owners4[i], &s[i], 1000, 1);
 	}
+}
+
+static void
+test_no_free_then_release(void **state)
+{
+	struct peer ps[4];
+	struct hgw_prefix s[4];
+	size_t o;
+
+	four_owners(ps, s);
 	sync_over();
 	assert_int_not_equal(leases_mine(&d, AF_INET, &s[0]), 0);
 	assert_string_equal(leases_error(&d, AF_INET),
@@ -639,13 +647,7 @@ test_reservation_expiry(void **state)
 	uint64_t hold = (uint64_t)HOLD_S * 1000, t0;
 	int i;
 
-	start(NODE, "10.250.0.0/22", 24);
-	for (i = 0; i < 4; i++) {
-		fake_peer_init(&ps[i], &d, owners4[i], HGW_CAP_IPV4 | HGW_CAP_LEASES);
-		fake_peer_up(&ps[i]);
-		s[i] = subnet("10.250.0.0/22", 24, (uint32_t)i);
-		rx(&ps[i], HGW_LEASE_CLAIM, owners4[i], &s[i], 1000, 1);
-	}
+	four_owners(ps, s);
 	assert_int_equal(entry(&s[0], &li), 0);
 	assert_int_equal(li.state, LEASE_ACTIVE);
 
