@@ -81,7 +81,7 @@ gr_down(void *arg, struct peer *p, enum peer_down_reason why)
 	struct gr *g = arg;
 	struct hgwd *d = g->d;
 
-	if (why != PEER_DOWN_RESTARTING && why != PEER_DOWN_CLOSED) {
+	if (why != PEER_DOWN_RESTARTING && why != PEER_DOWN_CLOSED && why != PEER_DOWN_COLLISION) {
 		p->gr_until_ms = 0;	/* silence, an error, or it left: its paths go */
 		return;
 	}
@@ -97,7 +97,8 @@ gr_down(void *arg, struct peer *p, enum peer_down_reason why)
 		p->giveup_at_ms = p->gr_until_ms;	/* a learned member is dialled as long */
 	p->backoff_ms = 0;
 	log_notice("peer %s: %s: keeping its routes for at most %u s while it restarts",
-	    p->name, why == PEER_DOWN_RESTARTING ? "restarting" : "closed without a NOTIFY",
+	    p->name, why == PEER_DOWN_RESTARTING ? "restarting" :
+	    why == PEER_DOWN_COLLISION ? "it kept its other connection" : "closed without a NOTIFY",
 	    (unsigned)((p->gr_until_ms - now_ms() + 999) / 1000));
 	arm(g);
 }

@@ -319,6 +319,10 @@ down_reason(const struct session_end *end)
 		return PEER_DOWN_LEFT;
 	if (end->rx_notify && end->rx_code == HGW_ERR_CEASE && end->rx_sub == HGW_CEASE_RESTARTING)
 		return PEER_DOWN_RESTARTING;
+	/* Both ends dialled; it chose the other connection after ours was
+	 * established here: the peer is alive and coming back on that one. */
+	if (end->rx_notify && end->rx_code == HGW_ERR_CEASE && end->rx_sub == HGW_CEASE_COLLISION)
+		return PEER_DOWN_COLLISION;
 	if (end->ev == HGW_EV_CLOSED)
 		return PEER_DOWN_CLOSED;
 	return PEER_DOWN_ERROR;

@@ -29,6 +29,7 @@ enum peer_down_reason {
 	PEER_DOWN_LOCAL,	/* we ended it: reset, deconfigured, shutdown */
 	PEER_DOWN_REPLACED,	/* a newer session of the same peer took over */
 	PEER_DOWN_RESTARTING,	/* it said it restarts: NOTIFY cease/restarting */
+	PEER_DOWN_COLLISION,	/* it kept another connection of ours: NOTIFY cease/collision */
 };
 
 /* A module that wants to hear of peers. Every callback is optional. */
