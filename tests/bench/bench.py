@@ -990,7 +990,8 @@ def main() -> int:
     ap.add_argument("--down-s", type=float, default=0.5,
                     help="D: how long a restarted hgwd stays down, seconds")
     ap.add_argument("--no-gr", dest="gr", action="store_false",
-                    help="D: 'no graceful-restart' in every config (the flows must then lose packets)")
+                    help="D: 'no graceful-restart' in every config: the flows must then lose packets "
+                         "(a check of the counter; the kill -9 and silence rows mean nothing then)")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions in E")
     ap.add_argument("--steady", type=float, default=10.0, help="E's steady-state sample, seconds")
     ap.add_argument("--runs-g", type=int, default=5, help="runs of G (each: encap off, encap on)")

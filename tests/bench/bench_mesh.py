@@ -377,7 +377,7 @@ def rows(b, H, D) -> None:
             changes = sum(f["route_changes"] for f in fs)
             back = max(x for f in fs for x in f["back_s"])
             b.row("D", f"{label}: packets lost", "packets", lost, "target", 0, None, "0", lost == 0,
-                  f"{npairs} pairs both ways at 100 pps, all {len(fs)} runs: {sent} sent; "
+                  ("" if a.gr else "NO GRACEFUL RESTART (--no-gr); ") + f"{npairs} pairs both ways at 100 pps, all {len(fs)} runs: {sent} sent; "
                   f"{changes} route changes on the pairs' hosts; down {a.down_s:g} s, back with "
                   f"every peer within {back:.2f} s", "{:.0f}")
     v = med(D["shutdown_s"])
