@@ -46,6 +46,7 @@ HOLD = 3.0
 REPLY = re.compile(rb"bytes from .*icmp_seq=(\d+)")
 SUMMARY = re.compile(rb"(\d+) packets transmitted, (\d+) received")
 MARKER = "198.51.100.1"
+STEADY_S = 3.0      # the seed mesh's steady-state CPU sample
 
 
 def mac(i: int) -> str:
@@ -245,7 +246,7 @@ def part_d(b, H) -> dict:
                 ["timers keepalive 1 hold 3"] + gr
         seeded.append(H.Hgwd(b, hosts[i - 1], f"hgwd-s{i}", "eth0", lines))
     s = {k: [] for k in ("converge_s", "shutdown_s", "sigkill_s", "silence_s",
-                         "silence_minus_hold_s", "reconverge_s", "seed_converge_s", "seed_cpu_s")}
+                         "silence_minus_hold_s", "reconverge_s", "seed_converge_s", "seed_cpu_s", "seed_steady_cpu_pct")}
     s["hold_s"] = HOLD
     s["flows"] = []
     for r in range(runs):
@@ -310,11 +311,12 @@ def part_d(b, H) -> dict:
         leave(daemons)
         w.close()
         if hs > 1:
-            t, cpu = seed_mesh(b, H, hosts[:hs], seeded, a.timeout)
+            t, cpu, steady = seed_mesh(b, H, hosts[:hs], seeded, a.timeout)
             s["seed_converge_s"].append(t)
             s["seed_cpu_s"].append(cpu)
+            s["seed_steady_cpu_pct"].append(steady)
             H.log(f"D run {r + 1}: {hs} hosts from one seed converged {t:.3f} s after the last start; "
-                  f"CPU of the {hs} daemons {cpu:.1f} s")
+                  f"CPU of the {hs} daemons {cpu:.1f} s, then {steady:.0f} % of a core")
     return s
 
 
@@ -331,10 +333,11 @@ def leave(daemons) -> None:
         d.stop()
 
 
-def seed_mesh(b, H, hosts, seeded, timeout: float) -> tuple[float, float]:
+def seed_mesh(b, H, hosts, seeded, timeout: float) -> tuple[float, float, float]:
     """The seed first, then the others (each naming only the seed): the time from
-    the last start until every host has a route to every other, and the CPU
-    seconds all the daemons spent from their start until then."""
+    the last start until every host has a route to every other, the CPU
+    seconds all the daemons spent from their start until then, and their CPU
+    (% of a core) in the STEADY_S seconds after."""
     hs = len(seeded)
     w = H.Watcher(b, hosts)
     try:
@@ -348,7 +351,10 @@ def seed_mesh(b, H, hosts, seeded, timeout: float) -> tuple[float, float]:
         if not res["ok"]:
             raise RuntimeError(f"D: {hs} hosts from one seed not converged within {timeout} s: "
                                f"{res}; routes per host {w.counts()}")
-        return res["t"] - t0, sum(H.proc_cpu(d.pid) for d in seeded)
+        c0, t1 = sum(H.proc_cpu(d.pid) for d in seeded), time.monotonic()
+        time.sleep(STEADY_S)
+        c1, t2 = sum(H.proc_cpu(d.pid) for d in seeded), time.monotonic()
+        return res["t"] - t0, c0, 100 * (c1 - c0) / (t2 - t1)
     finally:
         leave(seeded)
         w.close()
@@ -366,6 +372,10 @@ def rows(b, H, D) -> None:
               "target", 1.5, v / 1.5, "<= 1.5 s", v <= 1.5,
               f"the others name only the seed and learn each other from MEMBERS; CPU of all "
               f"daemons until then {med(D['seed_cpu_s']):.1f} s")
+        v = med(D["seed_steady_cpu_pct"])
+        b.row("D", f"mesh of {a.hosts_seed}: steady-state CPU of all daemons", "% of a core", v, None, None,
+              None, "info", None, f"{a.hosts_seed * (a.hosts_seed - 1) // 2} sessions, keepalive 1 s, "
+              f"over {STEADY_S:g} s after convergence", "{:.0f}")
     what = {"sigterm": "SIGTERM, start: the destination's hgwd, then the source's",
             "sigkill": "SIGKILL, start: the destination's hgwd, then the source's",
             "all": f"every hgwd of the {a.hosts} SIGTERMed, then all started"}
