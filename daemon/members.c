@@ -27,6 +27,11 @@
 #define DIAL_RATE	20	/* new members dialled a second, sustained ... */
 #define DIAL_BURST	32	/* ... and at once: a mesh of that size is learned without delay */
 #define DIAL_TICK_MS	(1000 / DIAL_RATE)
+/* Member news (a session up or down) to the other peers goes out at once,
+ * then at most once in NEWS_MS, gathered in one frame per peer: sent one
+ * frame per session per peer, a mesh of n forming sends n^3 frames (a
+ * million, each a TCP segment, for 100 nodes from one seed). */
+#define NEWS_MS		100
 
 struct pending {
 	struct hgw_addr addr;
@@ -45,6 +50,10 @@ struct members {
 	double tokens;			/* new dials allowed now (token bucket) */
 	uint64_t tokens_ms;
 	uint64_t refused;		/* entries not learned: caps, port */
+	struct hgw_member *news;	/* for every peer but the one named */
+	size_t nnews, news_cap;
+	struct event *news_ev;
+	uint64_t news_ms;		/* the last flush */
 };
 
 static void
@@ -77,6 +86,53 @@ struct up_ctx {
 	size_t n, cap;
 };
 
+/* Sends the gathered news to every peer, leaving out the entries naming it. */
+static void
+news_one(void *arg, struct peer *q)
+{
+	struct members *M = arg;
+	struct hgw_member *ms;
+	size_t k, n = 0;
+
+	if ((ms = calloc(M->nnews, sizeof(*ms))) == NULL)
+		return;
+	for (k = 0; k < M->nnews; k++)
+		if (hgw_addr_cmp(&M->news[k].addr, &q->addr) != 0)
+			ms[n++] = M->news[k];
+	send_to(q, ms, n);
+	free(ms);
+}
+
+static void
+news_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct hgwd *d = arg;
+	struct members *M = d->members;
+
+	M->news_ms = now_ms();
+	if (!d->stopping)
+		peer_foreach_up(d, news_one, M);
+	M->nnews = 0;
+}
+
+static void
+news_add(struct hgwd *d, const struct hgw_member *m)
+{
+	struct members *M = d->members;
+	uint64_t now = now_ms(), wait;
+	struct timeval tv;
+
+	if (grow_array((void **)&M->news, &M->news_cap, M->nnews + 1, sizeof(*M->news)) < 0)
+		return;
+	M->news[M->nnews++] = *m;
+	if (!evtimer_pending(M->news_ev, NULL)) {
+		wait = M->news_ms + NEWS_MS > now ? M->news_ms + NEWS_MS - now : 0;
+		tv.tv_sec = (time_t)(wait / 1000);
+		tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+		evtimer_add(M->news_ev, &tv);
+	}
+}
+
 static void
 up_one(void *arg, struct peer *q)
 {
@@ -84,8 +140,6 @@ up_one(void *arg, struct peer *q)
 
 	if (q == c->p)
 		return;
-	if (peer_has_cap(c->p, HGW_CAP_MEMBERS))
-		send_to(q, &c->m, 1);
 	if (peer_has_cap(q, HGW_CAP_MEMBERS) &&
 	    grow_array((void **)&c->all, &c->cap, c->n + 1, sizeof(*c->all)) == 0)
 		member_of(q, HGW_MEMBER_UP, &c->all[c->n++]);
@@ -102,32 +156,23 @@ on_peer_up(void *arg, struct peer *p)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	member_of(p, HGW_MEMBER_UP, &c.m);
+	if (peer_has_cap(p, HGW_CAP_MEMBERS))
+		news_add(d, &c.m);
 	peer_foreach_up(d, up_one, &c);
 	send_to(p, c.all, c.n);
 	free(c.all);
 }
 
 static void
-down_one(void *arg, struct peer *q)
-{
-	struct up_ctx *c = arg;
-
-	if (q != c->p)
-		send_to(q, &c->m, 1);
-}
-
-static void
 on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
 {
 	struct hgwd *d = arg;
-	struct up_ctx c;
+	struct hgw_member m;
 
 	if (p->node_id == 0 || !p->member)
 		return;
-	memset(&c, 0, sizeof(c));
-	c.p = p;
-	member_of(p, HGW_MEMBER_DOWN, &c.m);
-	peer_foreach_up(d, down_one, &c);
+	member_of(p, HGW_MEMBER_DOWN, &m);
+	news_add(d, &m);
 }
 
 static void
@@ -157,6 +202,17 @@ drain(struct hgwd *d)
 	uint64_t now = now_ms();
 	size_t k, n;
 
+	/* A queued member that is known by now (it dialled us first) needs
+	 * no dial of ours: it spends no token. Otherwise, in a mesh forming
+	 * from one seed, both ends of every pair spend one and the queues
+	 * hold new members back for seconds. */
+	for (k = n = 0; k < M->nq; k++)
+		if (peer_find(d, &M->queue[k].addr) == NULL)
+			M->queue[n++] = M->queue[k];
+		else
+			learn(d, &M->queue[k].addr, M->queue[k].port, M->queue[k].node_id,
+			    M->queue[k].how);
+	M->nq = n;
 	M->tokens += (double)(now - M->tokens_ms) * DIAL_RATE / 1000.0;
 	if (M->tokens > DIAL_BURST)
 		M->tokens = DIAL_BURST;
@@ -311,7 +367,8 @@ members_init(struct hgwd *d)
 		return -1;
 	M->fd = -1;
 	d->members = M;
-	if ((M->dial_ev = evtimer_new(d->base, dial_tick, d)) == NULL)
+	if ((M->dial_ev = evtimer_new(d->base, dial_tick, d)) == NULL ||
+	    (M->news_ev = evtimer_new(d->base, news_flush, d)) == NULL)
 		return -1;
 	M->tokens = DIAL_BURST;
 	M->tokens_ms = now_ms();
@@ -409,6 +466,10 @@ members_free(struct hgwd *d)
 	members_stop(d);
 	if (d->members != NULL && d->members->dial_ev != NULL)
 		event_free(d->members->dial_ev);
+	if (d->members != NULL && d->members->news_ev != NULL)
+		event_free(d->members->news_ev);
+	if (d->members != NULL)
+		free(d->members->news);
 	free(d->members);
 	d->members = NULL;
 }

@@ -14,12 +14,17 @@ its reference, and prints one table (also written as JSON and Markdown).
   C  wire and RIB: 1M prefixes with ``kernel off``; time until hgwd's RIB holds
      all (control socket); BIRD: BGP 1M between two namespaces, time until
      imported (``show protocols all``).
-  D  mesh: H host namespaces on one bridge, full mesh; convergence after the
-     last start; shutdown (SIGUSR2, as hgwsh -c shutdown), kill -9 followed by
-     its LAN link going down (graceful restart keeps the routes of a killed
+  D  mesh: H (50) host namespaces on one bridge, full mesh: convergence after
+     the last start; packets lost by 100 pps flows between P (5) host pairs
+     across SIGTERM-restart, SIGKILL-restart (each pair's destination's hgwd,
+     then its source's) and the restart of every hgwd (graceful restart: the
+     target is 0); shutdown (SIGUSR2, as hgwsh -c shutdown), kill -9 followed
+     by its LAN link going down (graceful restart keeps the routes of a killed
      daemon while its host answers: they go once it gives no sign of life for
      the hold time) and silence (LAN link down) of one host: time until no
-     other host holds its route.
+     other host holds its route. Then S (100) hosts from one seed (the others
+     name only the seed): convergence after the last start
+     (tests/bench/bench_mesh.py).
   E  session scale: one hgwd and K simulated peers (one process), each
      announcing one /24: time to all installed; steady-state CPU and RSS.
   F  memory: hgwd's RSS with 1M routes minus at idle, per route; BIRD's
@@ -723,86 +728,8 @@ class Bench:
 
     # ---------------------------------------------------------------- D
     def part_d(self) -> None:
-        a = self.args
-        hn, runs = a.hosts, a.runs_d
-        hold = 3.0
-        log(f"D: mesh of {hn} hosts, {runs} runs")
-        lan = add_ns("dlan")
-        run(["ip", "-n", lan, "link", "add", "br0", "type", "bridge"])
-        run(["ip", "-n", lan, "link", "set", "br0", "up"])
-        hosts = []
-        for i in range(1, hn + 1):
-            hns = add_ns(f"d{i}")
-            mac = f"02:00:0a:3c:00:{i:02x}"
-            veth(hns, "eth0", f"10.60.0.{i}/24", lan, f"vh{i}", None, mac_a=mac)
-            run(["ip", "-n", lan, "link", "set", f"vh{i}", "master", "br0"])
-            hosts.append(hns)
-        # Permanent neighbors: the kernel's ARP table is shared by every
-        # namespace (gc_thresh3 1024); hn*(hn-1) learned entries would overflow it.
-        for i in range(1, hn + 1):
-            ip_batch(hosts[i - 1], [f"neigh replace 10.60.0.{j} lladdr 02:00:0a:3c:00:{j:02x} "
-                                    f"dev eth0 nud permanent" for j in range(1, hn + 1) if j != i])
-        daemons = []
-        for i in range(1, hn + 1):
-            lines = [f"network 10.200.{i}.0/24"] + \
-                    [f"neighbor 10.60.0.{j}" for j in range(1, hn + 1) if j != i] + \
-                    ["timers keepalive 1 hold 3"]
-            daemons.append(Hgwd(self, hosts[i - 1], f"hgwd-d{i}", "eth0", lines))
-        w = Watcher(self, hosts)
-        s = {k: [] for k in ("converge_s", "shutdown_s", "sigkill_s", "silence_s",
-                             "silence_minus_hold_s", "reconverge_s")}
-        s["hold_s"] = hold
-        for r in range(runs):
-            w.arm("count", "*", hn - 1, a.timeout)
-            for d in daemons[:-1]:
-                d.start(wait=False)
-            t0 = time.monotonic()
-            daemons[-1].start(wait=False)
-            res = w.result()
-            if not res["ok"]:
-                raise RuntimeError(f"D: mesh not converged within {a.timeout} s: {res}")
-            s["converge_s"].append(res["t"] - t0)
-            k = 1 + (r * 17 + hn // 2) % hn
-            victim = daemons[k - 1]
-            pfx = f"10.200.{k}.0/24"
-            for what, key in (("shutdown", "shutdown_s"), ("SIGKILL", "sigkill_s"), ("silence", "silence_s")):
-                if what == "SIGKILL":
-                    # Killed, its host still answers: the others keep its route...
-                    os.kill(victim.pid, signal.SIGKILL)
-                    victim.p.wait(5)
-                w.arm("absent", "*", pfx, 30)
-                t0 = time.monotonic()
-                if what == "shutdown":
-                    os.kill(victim.pid, signal.SIGUSR2)
-                else:   # ...until its link goes down: no sign of life, or silence
-                    run(["ip", "-n", lan, "link", "set", f"vh{k}", "down"])
-                res = w.result()
-                if not res["ok"]:
-                    raise RuntimeError(f"D: {what}: {pfx} still held after 30 s: {res}")
-                s[key].append(res["t"] - t0)
-                # Back to a full mesh before the next failure.
-                w.arm("count", "*", hn - 1, 60)
-                t1 = time.monotonic()
-                if what != "shutdown":
-                    run(["ip", "-n", lan, "link", "set", f"vh{k}", "up"])
-                if what != "silence":
-                    victim.stop(signal.SIGKILL, 5)
-                    victim.start(wait=False)
-                res = w.result()
-                if not res["ok"]:
-                    raise RuntimeError(f"D: no full mesh again 60 s after {what} of host {k}: {res}")
-                s["reconverge_s"].append(res["t"] - t1)
-            s["silence_minus_hold_s"].append(s["silence_s"][-1] - hold)
-            log(f"D run {r + 1}: converged {s['converge_s'][-1]:.3f} s after the last start; "
-                f"host {k}: shutdown {s['shutdown_s'][-1]:.3f} s, SIGKILL+link down {s['sigkill_s'][-1]:.3f} s, "
-                f"silence {s['silence_s'][-1]:.3f} s (hold {hold:.0f} s)")
-            for d in daemons:
-                if d.p is not None and d.p.poll() is None:
-                    os.killpg(d.pid, signal.SIGUSR2)    # shutdown: no route left for the next run
-            for d in daemons:
-                d.stop()
-        w.close()
-        self.results["D"] = s
+        from bench_mesh import part_d
+        self.results["D"] = part_d(self, sys.modules[__name__])
 
     # ---------------------------------------------------------------- E
     def part_e(self) -> None:
@@ -954,22 +881,8 @@ class Bench:
                      f"{median(C['hgwd_full_rss_kb']) / 1024:.1f} MB; ribBytes "
                      f"{median(C['hgwd_rib_bytes']) / a.n_rib:.1f} B/route", "{:.1f}")
         if D:
-            v = median(D["converge_s"])
-            self.row("D", f"mesh of {a.hosts}: converged after the last start", "s", v, "target", 3.0,
-                     v / 3.0, "<= 3 s", v <= 3.0, "")
-            v = median(D["shutdown_s"])
-            self.row("D", "shutdown of one host: route gone everywhere", "s", v, "target", 0.2,
-                     v / 0.2, "<= 0.2 s", v <= 0.2, "")
-            v = median(D["sigkill_s"])
-            self.row("D", "kill -9, then LAN link down: route gone everywhere", "s", v, "hold + 1", 4.0,
-                     v / 4.0, "<= hold + 1 s", v <= 4.0, "no sign of life for the hold time")
-            v = median(D["silence_s"])
-            x = median(D["silence_minus_hold_s"])
-            self.row("D", "silence (LAN link down): route gone everywhere", "s", v, "hold + 0.2", 3.2,
-                     v / 3.2, "<= hold + 0.2 s", v <= 3.2, f"hold {x:+.3f} s")
-            v = median(D["reconverge_s"])
-            self.row("D", "full mesh again after a failure is undone", "s", v, None, None, None, "info", None,
-                     "restart after shutdown/SIGKILL, link up after silence")
+            from bench_mesh import rows
+            rows(self, sys.modules[__name__], D)
         if E:
             v = median(E["install_s"])
             dials = median([st.get("dials") for st in E.get("load_stats", [])])
@@ -1069,7 +982,16 @@ def main() -> int:
     ap.add_argument("--runs-e", type=int, default=3, help="runs of E")
     ap.add_argument("--n-fib", type=int, default=100000, help="routes for A and B")
     ap.add_argument("--n-rib", type=int, default=1000000, help="prefixes for C and F")
-    ap.add_argument("--hosts", type=int, default=50, help="hosts in D's mesh")
+    ap.add_argument("--hosts", type=int, default=50, help="hosts in D's full mesh")
+    ap.add_argument("--hosts-seed", type=int, default=100,
+                    help="hosts in D's mesh from one seed (0: no such mesh)")
+    ap.add_argument("--pairs", type=int, default=5,
+                    help="host pairs with 100 pps flows both ways across D's restarts (0: no flows)")
+    ap.add_argument("--down-s", type=float, default=0.5,
+                    help="D: how long a restarted hgwd stays down, seconds")
+    ap.add_argument("--no-gr", dest="gr", action="store_false",
+                    help="D: 'no graceful-restart' in every config: the flows must then lose packets "
+                         "(a check of the counter; the kill -9 and silence rows mean nothing then)")
     ap.add_argument("--sessions", type=int, default=1000, help="sessions in E")
     ap.add_argument("--steady", type=float, default=10.0, help="E's steady-state sample, seconds")
     ap.add_argument("--runs-g", type=int, default=5, help="runs of G (each: encap off, encap on)")
@@ -1092,6 +1014,7 @@ def main() -> int:
         args.runs = args.runs_d = args.runs_e = args.runs_g = 1
         args.transfer_s = 1.0
         args.n_fib, args.n_rib, args.hosts, args.sessions, args.steady = 10000, 100000, 10, 100, 3.0
+        args.hosts_seed, args.pairs = 20, 2
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces, netlink writes)", file=sys.stderr)
         return 77
@@ -1137,7 +1060,8 @@ def main() -> int:
     hdr = (f"hgw benchmarks: {machine['cores']} cores ({machine['cpu']}), kernel {machine['kernel']}, "
            f"{machine['bird'].splitlines()[0] if machine['bird'] else 'no BIRD'}, commit {machine['commit']}; "
            f"load average {' '.join(machine['loadavg'])} at start; {elapsed:.0f} s\n"
-           f"A/B: {args.n_fib} /{args.plen} routes, C/F: {args.n_rib}, D: {args.hosts} hosts, "
+           f"A/B: {args.n_fib} /{args.plen} routes, C/F: {args.n_rib}, D: {args.hosts} hosts "
+           f"({args.pairs} pairs of flows) and {args.hosts_seed} from one seed, "
            f"E: {args.sessions} sessions; medians of {args.runs} (A-C), {args.runs_d} (D), {args.runs_e} (E), "
            f"{args.runs_g} (G) runs\n")
     print()

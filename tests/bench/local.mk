@@ -16,7 +16,7 @@ tests_bench_nlwriter_SOURCES = tests/bench/nlwriter.c
 tests_bench_hgwload_SOURCES = tests/bench/hgwload.c
 tests_bench_hgwload_LDADD = proto/libhgwproto.a
 # bench.py imports tests/lab/labproc.py and labdaemon.py (in EXTRA_DIST of tests/local.mk).
-EXTRA_DIST += tests/bench/bench.py tests/bench/bench_encap.py tests/bench/README.md
+EXTRA_DIST += tests/bench/bench.py tests/bench/bench_encap.py tests/bench/bench_mesh.py tests/bench/README.md
 CLEANFILES += $(EXTRA_PROGRAMS) bench-results.json bench-results.md
 
 BENCH_FLAGS =
