@@ -223,6 +223,31 @@ rib_lookup(const struct rib *r, const struct hgw_prefix *p)
 	return SLOT_E(r->slots[find_slot(r, p)]);
 }
 
+static inline uint32_t *
+nlen_of(struct rib *r, const struct hgw_prefix *p)
+{
+	return &r->nlen[p->family == AF_INET ? 0 : 1][p->plen <= 128 ? p->plen : 128];
+}
+
+struct rib_entry *
+rib_covering(const struct rib *r, const struct hgw_prefix *p, const struct rib_entry *from)
+{
+	const uint32_t *n = r->nlen[p->family == AF_INET ? 0 : 1];
+	struct hgw_prefix up = *p;
+	int len = from != NULL ? from->pfx.plen : p->plen;
+	struct rib_entry *e;
+
+	while (--len >= 0) {
+		if (n[len] == 0)
+			continue;
+		up.plen = (uint8_t)len;
+		hgw_prefix_mask(&up);
+		if ((e = rib_lookup(r, &up)) != NULL && e->paths != NULL)
+			return e;
+	}
+	return NULL;
+}
+
 static int
 grow(struct rib *r)
 {
@@ -269,6 +294,7 @@ rib_get(struct rib *r, const struct hgw_prefix *p)
 	e->pfx = *p;
 	r->slots[i] = make_slot(e, h);
 	r->count++;
+	(*nlen_of(r, p))++;
 	return e;
 }
 
@@ -302,6 +328,7 @@ rib_release(struct rib *r, struct rib_entry *e)
 	    (e->flags & (RIB_E_DIRTY | RIB_E_PENDING)))
 		return;
 	remove_slot(r, find_slot(r, &e->pfx));
+	(*nlen_of(r, &e->pfx))--;
 	if (e->flags & RIB_E_CONFLICT)
 		r->nconflicts--;
 	pool_put(&r->entry_pool, e);
