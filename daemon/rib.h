@@ -76,9 +76,9 @@ struct rib {
 	struct rib_entry **dirty;
 	size_t dirty_head, ndirty, dirty_cap;
 	size_t npaths, nconflicts;
-	uint32_t nlen[2][129];		/* entries per family (v4, v6) and length:
-					 * lookups of covering prefixes skip the
-					 * lengths nobody holds */
+	uint32_t nlen[2][129];		/* entries per family (v4, v6) and length, */
+	uint64_t lenmask[2][3];		/* ... and a bit per length held: lookups of
+					 * covering prefixes skip the lengths nobody holds */
 	rib_dirty_fn dirty_fn;
 	void *dirty_arg;
 };

@@ -1285,6 +1285,28 @@ test_covering(void **state)
 	assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &p8));
 	assert_null(rib_covering(&r, &p8, NULL));
 	assert_null(rib_covering(&r, &v6, NULL));
+	/* Lengths in each 64-bit word of the length set, and length 0. */
+	{
+		struct hgw_prefix v32 = P("2001:db8::/32"), v64 = P("2001:db8::/64"),
+		    v65 = P("2001:db8::/65"), v100 = P("2001:db8::/100"), all = P("0.0.0.0/0");
+		struct hgw_addr g6 = A("2001:db8:ffff::1");
+
+		assert_int_equal(rib_announce(&r, &v32, PEER(1), 4, &g6, 1), 1);
+		assert_int_equal(rib_announce(&r, &v64, PEER(1), 5, &g6, 1), 1);
+		assert_int_equal(rib_announce(&r, &v65, PEER(1), 6, &g6, 1), 1);
+		e = rib_covering(&r, &v100, NULL);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v65));
+		e = rib_covering(&r, &v100, e);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v64));
+		e = rib_covering(&r, &v100, e);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v32));
+		assert_null(rib_covering(&r, &v100, e));
+		assert_int_equal(rib_announce(&r, &all, PEER(1), 7, &g, 1), 1);
+		e = rib_covering(&r, &p8, NULL);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &all));
+		assert_int_equal(rib_withdraw(&r, &all, PEER(1), 7), 1);
+		assert_null(rib_covering(&r, &p8, NULL));
+	}
 	/* An entry without a path covers nothing; released, it is not counted. */
 	assert_int_equal(rib_withdraw(&r, &p16, PEER(1), 2), 1);
 	e = rib_covering(&r, &p24, NULL);
