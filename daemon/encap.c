@@ -170,6 +170,8 @@ encap_peer_mode(struct hgwd *d, const struct peer *p)
 {
 	struct mode_count m = { p, 0, 0 };
 
+	if (fib_held(d->fib) == 0)
+		return "none";	/* no route in the kernel: no walk of the RIB */
 	rib_foreach(&d->rib, count_mode, &m);
 	if (m.direct && m.vxlan)
 		return "mixed";

@@ -25,6 +25,7 @@ struct fib {
 	uint64_t resyncs;		/* full comparisons with the kernel, for metrics */
 	size_t nseen;			/* routes of ours the last dump found */
 	size_t adopted;			/* ... the first one: left by an earlier run */
+	size_t nheld;			/* entries whose fib_nh is set */
 	uint32_t epoch;
 	struct rib_entry **batch;
 	struct kernel_op *ops;
@@ -48,6 +49,7 @@ set_fib_nh(struct hgwd *d, struct rib_entry *e, const struct hgw_addr *gw)
 {
 	struct nexthop *nh = gw ? rib_nh_get(&d->rib, gw) : NULL;
 
+	d->fib->nheld += (size_t)(nh != NULL) - (size_t)(e->fib_nh != NULL);
 	rib_nh_put(&d->rib, e->fib_nh);
 	e->fib_nh = nh;
 }
@@ -181,6 +183,12 @@ size_t
 fib_adopted(const struct fib *f)
 {
 	return f->adopted;
+}
+
+size_t
+fib_held(const struct fib *f)
+{
+	return f != NULL ? f->nheld : 0;
 }
 
 uint64_t

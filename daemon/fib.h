@@ -31,6 +31,9 @@ void fib_reevaluate_all(struct fib *f);
 /* How many routes of our protocol the kernel held at the start (an earlier
  * run's, adopted: kept until the initial sync is over). */
 size_t fib_adopted(const struct fib *f);
+/* How many RIB entries the kernel holds a route for (fib_nh set): 0 lets a
+ * walk for installed routes be skipped. */
+size_t fib_held(const struct fib *f);
 uint64_t fib_resyncs(const struct fib *f);	/* full comparisons with the kernel so far */
 void fib_shutdown(struct fib *f);	/* remove every route we installed */
 /* What the kernel holds for e, against what it should; reason says why. */

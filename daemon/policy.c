@@ -136,26 +136,21 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 			return buf;
 		}
 	}
-	/* A more-specific of another origin's route would steer its traffic. */
+	/* A more-specific of another origin's route would steer its traffic.
+	 * Only the lengths the RIB holds are looked up (rib_covering). */
 	{
-		struct hgw_prefix up = *pfx;
-		const struct rib_entry *e;
+		const struct rib_entry *e = NULL;
 		const struct rib_path *rp;
 		char nb[16];
 
-		while (up.plen > 0) {
-			up.plen--;
-			hgw_prefix_mask(&up);
-			if ((e = rib_lookup(&d->rib, &up)) == NULL)
-				continue;
+		while ((e = rib_covering(&d->rib, pfx, e)) != NULL)
 			for (rp = e->paths; rp != NULL; rp = rp->next)
 				if (rp->origin != it->origin) {
 					snprintf(buf, len, "inside node %s's route %s",
 					    hgw_nodeid_fmt(rp->origin, nb, sizeof(nb)),
-					    hgw_prefix_fmt(&up, b, sizeof(b)));
+					    hgw_prefix_fmt(&e->pfx, b, sizeof(b)));
 					return buf;
 				}
-		}
 	}
 	return NULL;
 }

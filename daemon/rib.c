@@ -223,6 +223,52 @@ rib_lookup(const struct rib *r, const struct hgw_prefix *p)
 	return SLOT_E(r->slots[find_slot(r, p)]);
 }
 
+/* Entries per length: counted, with a bit per length held. */
+static void
+nlen_add(struct rib *r, const struct hgw_prefix *p, int delta)
+{
+	int f = p->family == AF_INET ? 0 : 1, len = p->plen <= 128 ? p->plen : 128;
+	uint32_t *n = &r->nlen[f][len];
+
+	*n = delta > 0 ? *n + 1 : *n - 1;
+	if (*n == 0)
+		r->lenmask[f][len / 64] &= ~(1ull << (len % 64));
+	else
+		r->lenmask[f][len / 64] |= 1ull << (len % 64);
+}
+
+/* The longest length held below len, -1 when none. */
+static int
+len_below(const uint64_t *m, int len)
+{
+	while (len > 0) {
+		int top = len - 1, w = top / 64, b = top % 64;
+		uint64_t bits = m[w] & (b == 63 ? ~0ull : (1ull << (b + 1)) - 1);
+
+		if (bits != 0)
+			return w * 64 + 63 - __builtin_clzll(bits);
+		len = w * 64;
+	}
+	return -1;
+}
+
+struct rib_entry *
+rib_covering(const struct rib *r, const struct hgw_prefix *p, const struct rib_entry *from)
+{
+	const uint64_t *m = r->lenmask[p->family == AF_INET ? 0 : 1];
+	struct hgw_prefix up = *p;
+	int len = from != NULL ? from->pfx.plen : p->plen;
+	struct rib_entry *e;
+
+	while ((len = len_below(m, len)) >= 0) {
+		up.plen = (uint8_t)len;
+		hgw_prefix_mask(&up);
+		if ((e = rib_lookup(r, &up)) != NULL && e->paths != NULL)
+			return e;
+	}
+	return NULL;
+}
+
 static int
 grow(struct rib *r)
 {
@@ -269,6 +315,7 @@ rib_get(struct rib *r, const struct hgw_prefix *p)
 	e->pfx = *p;
 	r->slots[i] = make_slot(e, h);
 	r->count++;
+	nlen_add(r, p, 1);
 	return e;
 }
 
@@ -302,6 +349,7 @@ rib_release(struct rib *r, struct rib_entry *e)
 	    (e->flags & (RIB_E_DIRTY | RIB_E_PENDING)))
 		return;
 	remove_slot(r, find_slot(r, &e->pfx));
+	nlen_add(r, &e->pfx, -1);
 	if (e->flags & RIB_E_CONFLICT)
 		r->nconflicts--;
 	pool_put(&r->entry_pool, e);

@@ -76,6 +76,9 @@ struct rib {
 	struct rib_entry **dirty;
 	size_t dirty_head, ndirty, dirty_cap;
 	size_t npaths, nconflicts;
+	uint32_t nlen[2][129];		/* entries per family (v4, v6) and length, */
+	uint64_t lenmask[2][3];		/* ... and a bit per length held: lookups of
+					 * covering prefixes skip the lengths nobody holds */
 	rib_dirty_fn dirty_fn;
 	void *dirty_arg;
 };
@@ -84,6 +87,11 @@ int rib_init(struct rib *r, rib_dirty_fn fn, void *arg);
 void rib_destroy(struct rib *r);
 
 struct rib_entry *rib_lookup(const struct rib *r, const struct hgw_prefix *p);
+/* The longest entry that strictly covers p (shorter, containing it) and has
+ * a path after *from (NULL: start at p itself); NULL when none is left.
+ * Walks only the lengths the RIB holds entries of. */
+struct rib_entry *rib_covering(const struct rib *r, const struct hgw_prefix *p,
+    const struct rib_entry *from);
 /* Finds or creates the entry for p; NULL when out of memory. */
 struct rib_entry *rib_get(struct rib *r, const struct hgw_prefix *p);
 

@@ -1257,6 +1257,72 @@ test_memory(void **state)
 	rib_destroy(&r);
 }
 
+static void
+test_covering(void **state)
+{
+	struct rib r;
+	struct hgw_prefix p8 = P("10.0.0.0/8"), p16 = P("10.1.0.0/16"), p24 = P("10.1.2.0/24"),
+	    other = P("10.2.0.0/16"), v6 = P("2001:db8::/64");
+	struct hgw_addr g = A("192.0.2.1");
+	struct rib_entry *e;
+
+	(void)state;
+	assert_int_equal(rib_init(&r, NULL, NULL), 0);
+	assert_null(rib_covering(&r, &p24, NULL));
+	assert_int_equal(rib_announce(&r, &p8, PEER(1), 1, &g, 1), 1);
+	assert_int_equal(rib_announce(&r, &p16, PEER(1), 2, &g, 1), 1);
+	assert_int_equal(rib_announce(&r, &other, PEER(1), 3, &g, 1), 1);
+	assert_int_equal(r.nlen[0][16], 2);
+	/* Longest first, then shorter ones; never p itself nor a sibling. */
+	e = rib_covering(&r, &p24, NULL);
+	assert_non_null(e);
+	assert_true(hgw_prefix_eq(&e->pfx, &p16));
+	e = rib_covering(&r, &p24, e);
+	assert_non_null(e);
+	assert_true(hgw_prefix_eq(&e->pfx, &p8));
+	assert_null(rib_covering(&r, &p24, e));
+	e = rib_covering(&r, &p16, NULL);
+	assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &p8));
+	assert_null(rib_covering(&r, &p8, NULL));
+	assert_null(rib_covering(&r, &v6, NULL));
+	/* Lengths in each 64-bit word of the length set, and length 0. */
+	{
+		struct hgw_prefix v32 = P("2001:db8::/32"), v64 = P("2001:db8::/64"),
+		    v65 = P("2001:db8::/65"), v100 = P("2001:db8::/100"), all = P("0.0.0.0/0");
+		struct hgw_addr g6 = A("2001:db8:ffff::1");
+
+		assert_int_equal(rib_announce(&r, &v32, PEER(1), 4, &g6, 1), 1);
+		assert_int_equal(rib_announce(&r, &v64, PEER(1), 5, &g6, 1), 1);
+		assert_int_equal(rib_announce(&r, &v65, PEER(1), 6, &g6, 1), 1);
+		e = rib_covering(&r, &v100, NULL);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v65));
+		e = rib_covering(&r, &v100, e);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v64));
+		e = rib_covering(&r, &v100, e);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &v32));
+		assert_null(rib_covering(&r, &v100, e));
+		assert_int_equal(rib_announce(&r, &all, PEER(1), 7, &g, 1), 1);
+		e = rib_covering(&r, &p8, NULL);
+		assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &all));
+		assert_int_equal(rib_withdraw(&r, &all, PEER(1), 7), 1);
+		assert_null(rib_covering(&r, &p8, NULL));
+	}
+	/* An entry without a path covers nothing; released, it is not counted. */
+	assert_int_equal(rib_withdraw(&r, &p16, PEER(1), 2), 1);
+	e = rib_covering(&r, &p24, NULL);
+	assert_true(e != NULL && hgw_prefix_eq(&e->pfx, &p8));
+	{
+		struct rib_entry *batch[8];
+
+		while (rib_take_dirty(&r, batch, 8) > 0)
+			;	/* what fib.c does before it releases */
+	}
+	rib_release(&r, rib_lookup(&r, &p16));
+	assert_null(rib_lookup(&r, &p16));
+	assert_int_equal(r.nlen[0][16], 1);
+	rib_destroy(&r);
+}
+
 int
 main(void)
 {
@@ -1277,6 +1343,7 @@ main(void)
 		cmocka_unit_test(test_hash_wraparound),
 		cmocka_unit_test(test_hash_stress),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_covering),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
