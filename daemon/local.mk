@@ -4,7 +4,7 @@ daemon_hgwd_SOURCES = \
 	daemon/main.c daemon/hgwd.h \
 	daemon/log.c daemon/log.h \
 	daemon/util.c daemon/util.h \
-	daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config.h \
+	daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config_limits.c daemon/config.h \
 	daemon/rib.c daemon/rib.h \
 	daemon/sync.c daemon/sync.h \
 	daemon/fib.c daemon/fib.h \
