@@ -26,6 +26,7 @@ daemon_hgwd_SOURCES = \
 	daemon/ratelog.c daemon/ratelog.h \
 	daemon/nodeid.c daemon/nodeid.h \
 	daemon/leasetab.c daemon/leasetab.h \
+	daemon/leasegate.c daemon/leasegate.h daemon/leaseroute.c daemon/leaseroute.h \
 	daemon/budget.c daemon/budget.h \
 	daemon/peeridx.c daemon/peeridx.h \
 	daemon/subnetenv.c daemon/subnetenv.h \
