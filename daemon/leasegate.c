@@ -122,6 +122,17 @@ leasegate_held(struct hgw_prefix *out, size_t max)
 	return i;
 }
 
+int
+leasegate_has(const struct hgw_prefix *pfx)
+{
+	size_t i;
+
+	for (i = 0; i < nheld; i++)
+		if (hgw_prefix_eq(&held[i].it.prefix, pfx))
+			return 1;
+	return 0;
+}
+
 size_t
 leasegate_count(void)
 {

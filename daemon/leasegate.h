@@ -26,5 +26,7 @@ size_t leasegate_take(const struct peer *p, const struct hgw_prefix *pfx, struct
 /* The prefixes held (at most max, duplicates possible), for a full re-check. */
 size_t leasegate_held(struct hgw_prefix *out, size_t max);
 size_t leasegate_count(void);
+/* Is anything held for pfx? */
+int leasegate_has(const struct hgw_prefix *pfx);
 
 #endif

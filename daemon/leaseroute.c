@@ -87,6 +87,8 @@ sync_prefix(struct hgwd *d, const struct hgw_prefix *pfx)
 		if (ratelog_allow(&p->addr))
 			log_notice("peer %s: withdrew %s (its lease changed)", p->name, p->last_refused);
 	}
+	if (!leasegate_has(pfx))
+		return;
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		m = leasegate_take(p, pfx, got, TAKE_MAX);
 		for (k = 0; k < m; k++)
@@ -94,20 +96,29 @@ sync_prefix(struct hgwd *d, const struct hgw_prefix *pfx)
 	}
 }
 
-/* After a reconfiguration: every learned prefix and every held one. */
+/* After a reconfiguration: every learned prefix of a leased cluster network
+ * (lease mode or static-hosts may have changed) and every held one. */
 static void
 sync_all(struct hgwd *d)
 {
-	struct hgw_prefix *all, held[64];
+	struct hgw_prefix *all, *held;
 	size_t n = 0, i, nh;
+	int fi;
 
 	all = rib_snapshot(&d->rib, &n);
-	for (i = 0; i < n; i++)
-		sync_prefix(d, &all[i]);
+	for (i = 0; i < n; i++) {
+		fi = all[i].family == AF_INET ? 0 : 1;
+		if (d->cfg.lease_len[fi] && hgw_prefix_overlaps(&d->cfg.lease_net[fi], &all[i]))
+			sync_prefix(d, &all[i]);
+	}
 	free(all);
-	nh = leasegate_held(held, sizeof(held) / sizeof(held[0]));
+	nh = leasegate_count();
+	if (nh == 0 || (held = calloc(nh, sizeof(*held))) == NULL)
+		return;
+	nh = leasegate_held(held, nh);
 	for (i = 0; i < nh; i++)
 		sync_prefix(d, &held[i]);
+	free(held);
 }
 
 static void
