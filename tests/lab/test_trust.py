@@ -1048,3 +1048,44 @@ def test_static_hosts_may_announce_without_a_lease(make_lab):
                msg="h0 to refuse h1's lease from a static host")
     assert h0.peer(h2)["lastRefused"] == f"{leases[h1][4]}: leased by node {h1.node_id}, not by the sender"
     assert [x["origin"] for x in h0.show_route(leases[h1][4])["paths"]] == [h1.node_id]
+
+
+def test_limits_sessions_per_source_and_reload(make_lab):
+    """``limits sessions-per-source 1`` given by a reload (SIGHUP): show summary shows the new
+    limits at once; a second connection from an address that has one session open (in its
+    handshake here) is closed before anything is read, counted and logged; the h0-h1 session
+    is untouched."""
+    import socket
+    from hgwwire import in_netns
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1])
+    h1.start(neighbors=[h0])
+    lab.wait_established()
+    p01 = h0.peer(h1)
+    assert h0.hgwsh("show summary json")["limits"]["sessionsPerSource"] == 3
+    h0.reload(h0.config_text + " limits sessions-per-source 1\n limits output-budget 2M\n")
+    wait_until(lambda: h0.hgwsh("show summary json")["limits"]["sessionsPerSource"] == 1, 5,
+               msg="the reload to apply the limits")
+    lim = h0.hgwsh("show summary json")["limits"]
+    assert lim["outputBudget"] == 2 << 20, lim
+    refused = lim["connectionsRefused"]
+
+    def two():
+        socks = []
+        for _ in range(2):
+            s = socket.create_connection((h0.lan_ip, 7179), timeout=3)
+            socks.append(s)
+        return socks
+    a, b = in_netns(h2.ns, two)
+    try:
+        b.settimeout(3)
+        assert b.recv(1) == b"", "the second session from one address was not closed"
+        wait_until(lambda: h0.hgwsh("show summary json")["limits"]["connectionsRefused"] > refused, 3,
+                   msg="the refusal counted")
+        assert "too many sessions from that address" in h0.log_text()
+    finally:
+        a.close()
+        b.close()
+    after = h0.peer(h1)
+    assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
