@@ -4,9 +4,11 @@
 
 #include <event2/buffer.h>
 
+#include "config.h"
 #include "session.h"
 
 static size_t used;
+static size_t total = CFG_DEFAULT_OUTPUT_BUDGET;
 
 static void
 count(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
@@ -38,8 +40,20 @@ budget_used(void)
 	return used;
 }
 
+void
+budget_set(size_t n)
+{
+	total = n;
+}
+
+size_t
+budget_total(void)
+{
+	return total;
+}
+
 int
 budget_over(size_t queued)
 {
-	return queued > HGW_SESSION_OUTPUT_MAX || (used > BUDGET_TOTAL && queued > BUDGET_SHARE_MIN);
+	return queued > HGW_SESSION_OUTPUT_MAX || (used > total && queued > total / BUDGET_SHARES);
 }

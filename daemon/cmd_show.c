@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "cmd.h"
 #include "ctl.h"
 #include "encap.h"
@@ -124,6 +125,16 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(lim, "acceptBurst", json_object_new_int(ls.burst));
 			json_object_object_add(lim, "outputBytes", json_object_new_int(HGW_SESSION_OUTPUT_MAX));
 			json_object_object_add(lim, "connectionsRefused", json_object_new_int64((int64_t)ls.refused));
+			json_object_object_add(lim, "members", json_object_new_int64(d->cfg.limits.members));
+			json_object_object_add(lim, "membersPerSender",
+			    json_object_new_int64(d->cfg.limits.members_per_sender));
+			json_object_object_add(lim, "memberDialsPerSecond",
+			    json_object_new_int64(d->cfg.limits.dial_rate));
+			json_object_object_add(lim, "memberDialBurst", json_object_new_int64(d->cfg.limits.dial_burst));
+			json_object_object_add(lim, "outputBudget", json_object_new_int64((int64_t)budget_total()));
+			json_object_object_add(lim, "outputQueued", json_object_new_int64((int64_t)budget_used()));
+			json_object_object_add(lim, "sessionsPerSource",
+			    json_object_new_int64(d->cfg.limits.sessions_per_source));
 			json_object_object_add(o, "limits", lim);
 		}
 		{	/* host networking */
@@ -186,6 +197,10 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	ctl_printf(x->c, "Limits: %d handshakes at once, %d accepts/s (bursts of %d), %d bytes of output a peer; %llu connections refused",
 	    ls.pending_max, ls.rate, ls.burst, HGW_SESSION_OUTPUT_MAX,
 	    (unsigned long long)ls.refused);
+	ctl_printf(x->c, "Limits: %u learned members (%u per peer), member dials %u/s (bursts of %u), "
+	    "output budget %zu bytes (%zu queued), %u sessions per address",
+	    d->cfg.limits.members, d->cfg.limits.members_per_sender, d->cfg.limits.dial_rate,
+	    d->cfg.limits.dial_burst, budget_total(), budget_used(), d->cfg.limits.sessions_per_source);
 	return CTL_OK;
 }
 

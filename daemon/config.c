@@ -37,6 +37,7 @@ config_init(struct config *c)
 	snprintf(c->subnet_env, sizeof(c->subnet_env), "%s", CFG_DEFAULT_SUBNET_ENV);
 	c->vxlan_vni = CFG_DEFAULT_VXLAN_VNI;
 	c->vxlan_port = CFG_DEFAULT_VXLAN_PORT;
+	config_limits_init(&c->limits);
 }
 
 void
@@ -47,6 +48,9 @@ config_free(struct config *c)
 	free(c->clusters);
 	free(c->allows);
 	free(c->meshnets);
+	free(c->static_hosts);
+	c->static_hosts = NULL;
+	c->nstatic_hosts = c->static_hosts_cap = 0;
 	c->meshnets = NULL;
 	c->nmeshnets = c->meshnets_cap = 0;
 	c->networks = NULL;
@@ -81,7 +85,10 @@ config_copy(struct config *dst, const struct config *src)
 	dst->clusters = NULL;
 	dst->allows = NULL;
 	dst->meshnets = NULL;
-	if (copy_list((void **)&dst->networks, &dst->networks_cap, src->networks,
+	dst->static_hosts = NULL;
+	if (copy_list((void **)&dst->static_hosts, &dst->static_hosts_cap, src->static_hosts,
+	    src->nstatic_hosts, sizeof(*dst->static_hosts)) < 0 ||
+	    copy_list((void **)&dst->networks, &dst->networks_cap, src->networks,
 	    src->nnetworks, sizeof(*dst->networks)) < 0 ||
 	    copy_list((void **)&dst->neighbors, &dst->neighbors_cap, src->neighbors,
 	    src->nneighbors, sizeof(*dst->neighbors)) < 0 ||
@@ -668,6 +675,8 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		    err, errlen);
 	if (strcmp(w[0], "encap") == 0)
 		return st_encap(c, neg, w, n, err, errlen);
+	if (strcmp(w[0], "limits") == 0 || strcmp(w[0], "static-hosts") == 0)
+		return config_limits_statement(c, neg, w, n, err, errlen);
 	if (neg && strcmp(w[0], "max-prefixes") == 0) {
 		c->max_prefixes = 0;
 		return 0;

@@ -23,6 +23,17 @@
 #define CFG_DEFAULT_SUBNET_ENV		"/run/flannel/subnet.env"
 #define CFG_DEFAULT_VXLAN_VNI		1
 #define CFG_DEFAULT_VXLAN_PORT		4789
+/* limits ...: what peers can make us hold (PROTOCOL.md, Security) */
+#define CFG_DEFAULT_MEMBERS		256	/* learned members not yet in session */
+#define CFG_DEFAULT_MEMBERS_PER_SENDER	64	/* ... of them from one peer */
+#define CFG_MEMBERS_MAX			4096
+#define CFG_DEFAULT_DIAL_RATE		20	/* new member dials a second ... */
+#define CFG_DEFAULT_DIAL_BURST		32	/* ... and at once */
+#define CFG_DIAL_RATE_MAX		1000
+#define CFG_DEFAULT_OUTPUT_BUDGET	(32ull * 1024 * 1024)	/* queued for all peers */
+#define CFG_OUTPUT_BUDGET_MIN		(1ull * 1024 * 1024)
+#define CFG_OUTPUT_BUDGET_MAX		(4ull * 1024 * 1024 * 1024)
+#define CFG_DEFAULT_SESSIONS_PER_SOURCE	3	/* peer.h's PEER_MAX_SESSIONS */
 
 #define CFG_PATH_MAX	1024
 #define CFG_HTTP_MAX		4	/* http listen statements */
@@ -44,6 +55,13 @@ struct cfg_neighbor {
 	uint16_t port;
 	uint32_t max_prefixes;		/* 0: the global limit */
 	int third_party;		/* allow-third-party-gateway */
+};
+
+struct cfg_limits {
+	uint32_t members, members_per_sender;
+	uint32_t dial_rate, dial_burst;
+	uint64_t output_budget;		/* bytes */
+	uint32_t sessions_per_source;
 };
 
 struct config {
@@ -68,6 +86,9 @@ struct config {
 	struct hgw_prefix *allows;	/* allow: sources accepted besides the LAN */
 	size_t nallows, allows_cap;
 	uint32_t max_prefixes;		/* per peer; 0: no limit */
+	struct hgw_prefix *static_hosts;	/* static-hosts: may announce without a lease */
+	size_t nstatic_hosts, static_hosts_cap;
+	struct cfg_limits limits;
 	/* encap vxlan [vni N] [port P]: VXLAN to gateways that are not on-link */
 	int encap_vxlan;
 	uint32_t vxlan_vni;
@@ -121,6 +142,15 @@ void config_write(const struct config *c, FILE *f);
 /* Writes c to path atomically (the previous file kept as path.bak), with a
  * header line; 0, or -1 with err set. */
 int config_save(const struct config *c, const char *path, char *err, size_t errlen);
+
+/* config_limits.c: "limits ..." and "static-hosts PREFIX" (router_statement
+ * passes them on); their defaults; printing them. */
+void config_limits_init(struct cfg_limits *l);
+int config_limits_statement(struct config *c, int neg, char **w, int n, char *err,
+    size_t errlen);
+void config_limits_write(const struct config *c, FILE *f);
+/* Is a (a session's source) inside a static-hosts prefix? */
+int config_static_host(const struct config *c, const struct hgw_addr *a);
 
 /* A route protocol name (iproute2's rt_protos files, then the built-in
  * "hgw" = 77) as its number 0..255; -1 when unknown. */

@@ -143,6 +143,7 @@ config_write(const struct config *c, FILE *f)
 	write_prefixes(f, "mesh-network", c->meshnets, c->nmeshnets);
 	if (c->max_prefixes)
 		fprintf(f, " max-prefixes %u\n", c->max_prefixes);
+	config_limits_write(c, f);
 	if (c->secret_file[0])
 		fprintf(f, " secret-file %s\n", c->secret_file);
 	if (c->tls_cert[0])

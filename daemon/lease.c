@@ -48,6 +48,8 @@ struct leases {
 	uint64_t sync_done_ms;		/* monotonic; 0: the initial sync is not over */
 	uint64_t refused;		/* claims and releases refused */
 	char last_refused[320];
+	struct hgwd *d;
+	lease_change_fn changed;	/* leaseroute.c: routes follow the table */
 };
 
 static void expire_cb(evutil_socket_t fd, short what, void *arg);
@@ -93,6 +95,7 @@ event_log(struct leases *L, const char *fmt, ...)
 static void
 remove_at(struct leases *L, size_t i)
 {
+	struct hgw_prefix gone = L->t.tab[i].prefix;
 	size_t moved = leasetab_remove(&L->t, i);
 	int f;
 
@@ -102,12 +105,18 @@ remove_at(struct leases *L, size_t i)
 		else if (L->mine[f] == (int)moved)
 			L->mine[f] = (int)i;
 	}
+	if (L->changed != NULL)
+		L->changed(L->d, &gone);
 }
 
 static struct lease *
 add_entry(struct leases *L, const struct hgw_prefix *p, uint32_t owner, uint64_t claim_ms)
 {
-	return leasetab_add(&L->t, p, owner, claim_ms);
+	struct lease *e = leasetab_add(&L->t, p, owner, claim_ms);
+
+	if (e != NULL && L->changed != NULL)
+		L->changed(L->d, p);
+	return e;
 }
 
 /* Does a win over b? The older claim, then the lower node id. */
@@ -335,8 +344,9 @@ take(struct hgwd *d, int fi, const struct hgw_prefix *p, uint64_t claim_ms, cons
 	L->error[fi][0] = '\0';
 	event_log(L, "claimed %s (%s)", hgw_prefix_fmt(p, pb, sizeof(pb)), how);
 	save_state(d);
-	origin_add(d, ORIGIN_LEASE, p);	/* subnet.env follows (origin's subscribers) */
+	/* The claim before the route: peers accept only a leased subnet. */
 	broadcast(d, &L->t.tab[L->mine[fi]], HGW_LEASE_CLAIM);
+	origin_add(d, ORIGIN_LEASE, p);	/* subnet.env follows (origin's subscribers) */
 }
 
 static void
@@ -791,6 +801,7 @@ leases_init(struct hgwd *d)
 	if (L == NULL)
 		return -1;
 	L->mine[0] = L->mine[1] = -1;
+	L->d = d;
 	leasetab_init(&L->t);
 	d->leases = L;
 	d->lease_overlap = lease_overlap;
@@ -854,6 +865,15 @@ leases_reconfigure(struct hgwd *d)
 	}
 	if (sync_done(d->sync))
 		on_sync_done(d, "reconfigured");
+	if (L->changed != NULL)
+		L->changed(d, NULL);	/* lease mode or static-hosts may have changed */
+}
+
+void
+leases_on_change(struct hgwd *d, lease_change_fn fn)
+{
+	if (d->leases != NULL)
+		d->leases->changed = fn;
 }
 
 int

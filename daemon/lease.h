@@ -35,6 +35,10 @@ void leases_reconfigure(struct hgwd *d);
 /* Expires reservations older than lease-hold at now (monotonic ms); the
  * timer calls it, tests may too. */
 void leases_expire(struct hgwd *d, uint64_t now);
+/* fn(d, p) runs after the table changed for p (an entry added or removed),
+ * fn(d, NULL) after a reconfiguration: leaseroute.c registers it. */
+typedef void (*lease_change_fn)(struct hgwd *d, const struct hgw_prefix *p);
+void leases_on_change(struct hgwd *d, lease_change_fn fn);
 /* Our leased networks (at most one per family); returns how many. */
 int leases_own(const struct hgwd *d, struct hgw_prefix *out, int max);
 

@@ -1,6 +1,7 @@
 /* listen.c: the mesh port's listening sockets and admission: neighbors and
- * LAN hosts only, a token bucket of accepts, a cap on handshakes at once,
- * a pause when accept() fails. */
+ * LAN hosts only, a token bucket of accepts, a cap on handshakes at once
+ * and on sessions from one address ("limits sessions-per-source"), a pause
+ * when accept() fails; the output budget follows the configuration. */
 #include "listen.h"
 
 #include <event2/event.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "hgwd.h"
 #include "log.h"
 #include "peer.h"
@@ -40,6 +42,19 @@ refuse(struct hgwd *d, int fd, const char *ab, const char *why)
 	} else
 		log_count_suppressed();
 	close(fd);
+}
+
+/* Sessions (in any state) we hold with address a. */
+static unsigned
+sessions_of(struct hgwd *d, const struct hgw_addr *a)
+{
+	const struct peer *p = peer_find(d, a);
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; p != NULL && i < PEER_MAX_SESSIONS; i++)
+		n += p->sess[i] != NULL;
+	return n;
 }
 
 static void
@@ -73,6 +88,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	if (L->tokens < 1.0 || d->npending >= L->pending_max) {
 		refuse(d, fd, ab, d->npending >= L->pending_max ?
 		    "too many connections still in their handshake" : "too many connections per second");
+		return;
+	}
+	if (sessions_of(d, &a) >= d->cfg.limits.sessions_per_source) {
+		refuse(d, fd, ab, "too many sessions from that address (limits sessions-per-source)");
 		return;
 	}
 	L->tokens -= 1.0;
@@ -222,13 +241,12 @@ listen_reconfigure(struct hgwd *d, char *err, size_t errlen)
 {
 	uint16_t old = d->listen_port;
 
-	if (d->cfg.listen_port == old)
-		return 0;
-	if (listen_open(d, d->cfg.listen_port) < 0) {
+	if (d->cfg.listen_port != old && listen_open(d, d->cfg.listen_port) < 0) {
 		snprintf(err, errlen, "cannot listen on port %u", d->cfg.listen_port);
 		listen_open(d, old);
 		return -1;
 	}
+	budget_set((size_t)d->cfg.limits.output_budget);
 	return 0;
 }
 
@@ -243,6 +261,7 @@ listen_init(struct hgwd *d)
 	if (L == NULL)
 		return -1;
 	d->listen = L;
+	budget_set((size_t)d->cfg.limits.output_budget);
 	L->tokens = LISTEN_ACCEPT_BURST;
 	L->last_ms = now_ms();
 	L->pending_max = 1024;

@@ -4,7 +4,7 @@ daemon_hgwd_SOURCES = \
 	daemon/main.c daemon/hgwd.h \
 	daemon/log.c daemon/log.h \
 	daemon/util.c daemon/util.h \
-	daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config.h \
+	daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config_limits.c daemon/config.h \
 	daemon/rib.c daemon/rib.h \
 	daemon/sync.c daemon/sync.h \
 	daemon/fib.c daemon/fib.h \
@@ -26,6 +26,7 @@ daemon_hgwd_SOURCES = \
 	daemon/ratelog.c daemon/ratelog.h \
 	daemon/nodeid.c daemon/nodeid.h \
 	daemon/leasetab.c daemon/leasetab.h \
+	daemon/leasegate.c daemon/leasegate.h daemon/leaseroute.c daemon/leaseroute.h \
 	daemon/budget.c daemon/budget.h \
 	daemon/peeridx.c daemon/peeridx.h \
 	daemon/subnetenv.c daemon/subnetenv.h \

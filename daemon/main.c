@@ -25,6 +25,7 @@
 #include "hostnet.h"
 #include "kernel.h"
 #include "lease.h"
+#include "leaseroute.h"
 #include "listen.h"
 #include "liveness.h"
 #include "log.h"
@@ -375,7 +376,7 @@ main(int argc, char **argv)
 	/* The fib subscribes to the end of the sync first: its sweep runs
 	 * before the leases claim. */
 	if (fib_start(d.fib) < 0 || gr_init(&d) < 0 || members_init(&d) < 0 ||
-	    leases_init(&d) < 0 || encap_init(&d) < 0)
+	    leases_init(&d) < 0 || leaseroute_init(&d) < 0 || encap_init(&d) < 0)
 		fatalx("out of memory");
 	/* Host networking subscribes last: it installs its rules once the
 	 * leases are claimed, and follows our subnets from then on. */

@@ -22,11 +22,11 @@
 #define BEACON_GROUP	"239.255.71.79"	/* organization-local scope, TTL 1 */
 #define BEACON_MAGIC	"HGW1"
 #define BEACON_EVERY_MS	2000
-#define LEARN_MAX	256	/* learned members not yet in session, in total */
-#define LEARN_PER_SENDER 64	/* of them, learned from one peer */
-#define DIAL_RATE	20	/* new members dialled a second, sustained ... */
-#define DIAL_BURST	32	/* ... and at once: a mesh of that size is learned without delay */
-#define DIAL_TICK_MS	(1000 / DIAL_RATE)
+/* The bounds are "limits members N per-sender M" (learned members not yet in
+ * session, in total and from one peer) and "limits member-dials RATE burst N"
+ * (new members dialled a second, and at once: a mesh of that size is learned
+ * without delay); config.h has their defaults. */
+#define LEARN_MAX	CFG_MEMBERS_MAX	/* the queue's room: the largest "limits members" */
 /* Member news (a session up or down) to the other peers goes out at once,
  * then at most once in NEWS_MS, gathered in one frame per peer: sent one
  * frame per session per peer, a mesh of n forming sends n^3 frames (a
@@ -193,12 +193,13 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 }
 
 /* Dials the queued members the token bucket allows now (a burst at once,
- * then DIAL_RATE a second); the rest wait for the timer. */
+ * then the member-dials rate); the rest wait for the timer. */
 static void
 drain(struct hgwd *d)
 {
 	struct members *M = d->members;
-	struct timeval tv = { 0, DIAL_TICK_MS * 1000 };
+	const struct cfg_limits *lim = &d->cfg.limits;
+	struct timeval tv = { 0, (suseconds_t)(1000000 / lim->dial_rate) };
 	uint64_t now = now_ms();
 	size_t k, n;
 
@@ -213,9 +214,9 @@ drain(struct hgwd *d)
 			learn(d, &M->queue[k].addr, M->queue[k].port, M->queue[k].node_id,
 			    M->queue[k].how);
 	M->nq = n;
-	M->tokens += (double)(now - M->tokens_ms) * DIAL_RATE / 1000.0;
-	if (M->tokens > DIAL_BURST)
-		M->tokens = DIAL_BURST;
+	M->tokens += (double)(now - M->tokens_ms) * lim->dial_rate / 1000.0;
+	if (M->tokens > lim->dial_burst)
+		M->tokens = lim->dial_burst;
 	M->tokens_ms = now;
 	n = (size_t)M->tokens;
 	if (n > M->nq)
@@ -246,14 +247,15 @@ queued(const struct members *M, const struct hgw_addr *a)
 	return 0;
 }
 
-/* Learned members: at most LEARN_MAX waiting or being dialled, at most
- * LEARN_PER_SENDER from one peer, on the mesh port only (PROTOCOL.md,
- * Security); dialled at once up to DIAL_BURST, then DIAL_RATE a second. */
+/* Learned members: at most "limits members" waiting or being dialled, at
+ * most its per-sender from one peer, on the mesh port only (PROTOCOL.md,
+ * Security); dialled at once up to the member-dials burst, then its rate. */
 static void
 on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 {
 	struct hgwd *d = arg;
 	struct members *M = d->members;
+	const struct cfg_limits *lim = &d->cfg.limits;
 	struct hgw_member m;
 	struct peer *p;
 	size_t off = 0, total = M->nq, mine = 0, k, refused = 0;
@@ -278,7 +280,8 @@ on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 			learn(d, &m.addr, m.port, m.node_id, how);	/* known: nothing new */
 			continue;
 		}
-		if (m.port != d->listen_port || total >= LEARN_MAX || mine >= LEARN_PER_SENDER) {
+		if (m.port != d->listen_port || total >= lim->members || total >= LEARN_MAX ||
+		    mine >= lim->members_per_sender) {
 			refused++;
 			continue;
 		}
@@ -296,8 +299,8 @@ on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 		M->refused += refused;
 		if (ratelog_allow(&from->addr))
 			log_notice("members: %zu entries from peer %s not learned (another port than "
-			    "%u, or over %d learned members, %d per peer)", refused, from->name,
-			    d->listen_port, LEARN_MAX, LEARN_PER_SENDER);
+			    "%u, or over %u learned members, %u per peer)", refused, from->name,
+			    d->listen_port, lim->members, lim->members_per_sender);
 	}
 	if (M->nq > 0)
 		drain(d);
@@ -370,7 +373,7 @@ members_init(struct hgwd *d)
 	if ((M->dial_ev = evtimer_new(d->base, dial_tick, d)) == NULL ||
 	    (M->news_ev = evtimer_new(d->base, news_flush, d)) == NULL)
 		return -1;
-	M->tokens = DIAL_BURST;
+	M->tokens = d->cfg.limits.dial_burst;
 	M->tokens_ms = now_ms();
 	memset(&l, 0, sizeof(l));
 	l.name = "members";

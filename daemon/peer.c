@@ -550,6 +550,7 @@ apply_update(struct peer *p, struct session *s, const uint8_t *body, size_t len)
 		int r;
 
 		if (it.kind == HGW_UPD_WITHDRAW) {
+			policy_withdrawn(p, &it.prefix);
 			if (rib_withdraw(&d->rib, &it.prefix, p, it.origin) == 1)
 				p->pfx_accepted--;
 			continue;

@@ -7,6 +7,7 @@
 #include "hgwd.h"
 #include "kernel.h"
 #include "lan.h"
+#include "leasegate.h"
 #include "nodeid.h"
 #include "peer.h"
 #include "policy.h"
@@ -152,7 +153,8 @@ policy_refuse(struct hgwd *d, const struct peer *p, const struct hgw_hello *h,
 					return buf;
 				}
 	}
-	return NULL;
+	/* In lease mode, only the sender's own lease (static-hosts aside). */
+	return leasegate_refuse(d, p, it, buf, len);
 }
 
 /* Node ids: a certificate proves one; otherwise the binding to an address. */
@@ -180,6 +182,13 @@ policy_node_seen(struct hgwd *d, const struct peer *p, int live)
 	if (d->nodeids == NULL && (d->nodeids = nodeid_new()) == NULL)
 		return;
 	nodeid_seen(d->nodeids, p->node_id, &p->addr, live);
+}
+
+/* p withdrew pfx: an announcement of it held for its lease is void. */
+void
+policy_withdrawn(const struct peer *p, const struct hgw_prefix *pfx)
+{
+	leasegate_forget(p, pfx);
 }
 
 void

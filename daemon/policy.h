@@ -21,6 +21,8 @@ int policy_third_party(const struct peer *p);
 int policy_node_id(struct hgwd *d, const struct peer *p, uint32_t node_id, char *why, size_t len);
 /* p's established session came up (live 1) or ended (live 0): its node id's binding. */
 void policy_node_seen(struct hgwd *d, const struct peer *p, int live);
+/* p withdrew pfx (held announcements, leasegate.h). */
+void policy_withdrawn(const struct peer *p, const struct hgw_prefix *pfx);
 void policy_free(struct hgwd *d);
 
 #endif

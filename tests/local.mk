@@ -29,7 +29,7 @@ check_PROGRAMS += tests/unit/test_rib tests/unit/test_config
 tests_unit_test_rib_SOURCES = tests/unit/test_rib.c daemon/rib.c daemon/util.c daemon/log.c
 tests_unit_test_rib_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rib_LDADD = $(UNIT_LDADD)
-tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/util.c
+tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/config_write.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(UNIT_LDADD)
 
@@ -55,19 +55,19 @@ tests_unit_test_sync_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_sync
 check_PROGRAMS += tests/unit/test_origin
 tests_unit_test_origin_SOURCES = tests/unit/test_origin.c tests/unit/fakes.c tests/unit/fakes.h \
-	daemon/origin.c daemon/rib.c daemon/config.c daemon/rtprotos.c daemon/util.c daemon/log.c
+	daemon/origin.c daemon/rib.c daemon/config.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c daemon/log.c
 tests_unit_test_origin_CFLAGS = $(UNIT_EVENT_CFLAGS)
 tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_origin
 check_PROGRAMS += tests/unit/test_lease
 tests_unit_test_lease_SOURCES = tests/unit/test_lease.c tests/unit/fakes.c tests/unit/fakes.h \
-	daemon/lease.c daemon/leasetab.c daemon/ratelog.c daemon/config.c daemon/rtprotos.c daemon/util.c daemon/log.c
+	daemon/lease.c daemon/leasetab.c daemon/ratelog.c daemon/config.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c daemon/log.c
 tests_unit_test_lease_CFLAGS = $(UNIT_EVENT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_lease_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_lease
 check_PROGRAMS += tests/unit/test_fib
 tests_unit_test_fib_SOURCES = tests/unit/test_fib.c tests/unit/fake_kernel.c tests/unit/fake_kernel.h \
-	daemon/fib.c daemon/rib.c daemon/sync.c daemon/config.c daemon/rtprotos.c daemon/util.c daemon/log.c
+	daemon/fib.c daemon/rib.c daemon/sync.c daemon/config.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c daemon/log.c
 tests_unit_test_fib_CFLAGS = $(UNIT_EVENT_CFLAGS)
 tests_unit_test_fib_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_fib

@@ -16,7 +16,7 @@ FUZZ_PROGS = tests/fuzz/fuzz_frame tests/fuzz/fuzz_config tests/fuzz/fuzz_cmd
 
 FUZZ_FRAME_SRC = $(srcdir)/tests/fuzz/fuzz_frame.c \
 	$(srcdir)/proto/wire.c $(srcdir)/proto/addr.c
-FUZZ_CONFIG_SRC = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/daemon/config.c $(srcdir)/daemon/config_write.c $(srcdir)/daemon/rtprotos.c \
+FUZZ_CONFIG_SRC = $(srcdir)/tests/fuzz/fuzz_config.c $(srcdir)/daemon/config.c $(srcdir)/daemon/config_write.c $(srcdir)/daemon/rtprotos.c $(srcdir)/daemon/config_limits.c \
 	$(srcdir)/daemon/util.c $(srcdir)/proto/addr.c $(srcdir)/proto/wire.c
 # The daemon's own command table, its handlers compiled out.
 FUZZ_CMD_SRC = $(srcdir)/tests/fuzz/fuzz_cmd.c $(srcdir)/daemon/cmdtree.c \

@@ -714,3 +714,30 @@ def test_subnet_freed_by_expiry_goes_to_exactly_one_waiting_host(make_lab):
     # Then nothing may change any more (a late expiry must not start a second claim).
     stays_true(lambda: settled() is taker, max(1.0, all_expired + 1 - time.monotonic()), interval=0.2,
                msg=f"{taker.name} as the one owner of {s1}")
+
+
+
+def test_lease_mode_refuses_nothing_of_an_honest_mesh(make_lab):
+    """In lease mode a node announces only its own lease (PROTOCOL.md, Security): an honest
+    mesh never trips the rule. Three leasing hosts, then h2 restarted (knowing only its own
+    lease, from its state file): every host routes every other host's lease, and no host
+    counts a refused prefix (a peer's LEASE claims reach us before its routes, and a claim
+    made at runtime is sent before its route)."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    start_leasing(lab.hosts, seed=h0, hold="1h")
+    leases = lab.wait_lease_mesh()
+    h2.stop(signal.SIGTERM)
+    h2.start(h2.config_text)
+    assert lab.wait_lease_mesh() == leases
+    for h in lab.hosts:
+        for o in lab.hosts:
+            if o is not h:
+                wait_until(lambda: [p["origin"] for p in (h.show_route(leases[o][4]) or {}).get("paths", [])]
+                           == [o.node_id], 5, msg=f"{h.name} to route {o.name}'s lease")
+    for h in lab.hosts:
+        refused = {a: (p["prefixesRefused"], p["lastRefused"]) for a, p in h.peers().items()
+                   if p["prefixesRefused"]}
+        assert not refused, f"{h.name} refused: {refused}"
+    use_leases(lab.hosts, leases)
+    lab.wait_full_connectivity()

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from hgwlab import frame, route, stays_true, wait_until
-from hgwwire import CAP_IPV4, PskPeer, announce, hello, psk_hex
+from hgwwire import CAP_IPV4, PskPeer, announce, hello, psk_hex, withdraw
 
 FAST = (0.2, 0.6)
 CLUSTER = "10.244.0.0/16"
@@ -506,14 +506,21 @@ def members_frames(entries) -> list[bytes]:
     return out
 
 
-def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab):
+@pytest.mark.parametrize("caps", [None, (30, 10, 5, 4)], ids=["defaults", "configured"])
+def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab, caps):
     """Dual stack. The attacker's MEMBERS frames name (a) 250 LAN addresses on port 22 and
     (b) 20,000 IPv6 LAN addresses on the mesh port: (a) dials nothing (another port than
     the mesh's), (b) at most 64 are learned from one sender and dialled in a burst of at
-    most 32, then at most 20 a second; h0's control socket answers within 100 ms throughout, h0-h1 never drops."""
+    most 32, then at most 20 a second (the defaults), or the numbers h0 is configured with
+    (``limits members 30 per-sender 10``, ``limits member-dials 5 burst 4``: 10 learned,
+    a burst of 4, then 5 a second); h0's control socket answers within 100 ms throughout,
+    h0-h1 never drops."""
+    total, per_sender, rate, burst = caps or (256, 64, 20, 32)
     lab = make_lab(3, ipv6=True)
     h0, h1, h2 = lab.hosts
-    h0.start(neighbors=[h1])
+    extra = (f"limits members {total} per-sender {per_sender}\nlimits member-dials {rate} burst {burst}\n"
+             if caps else "")
+    h0.start(neighbors=[h1], extra_config=extra)
     h1.start(neighbors=[h0])
     lab.wait_established()
     p01 = h0.peer(h1)
@@ -537,15 +544,19 @@ def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab):
             n_peers.append((time.monotonic() - t0, len(peers)))
         learned = [a for a in h0.peers() if a.startswith("fd00:60:6::1:")]
         print(f"20k MEMBERS: {len(learned)} learned, worst show peers {worst * 1000:.0f} ms, {n_peers[-1]}")
-        assert len(learned) <= 64, f"{len(learned)} members learned from one sender"
+        assert len(learned) <= per_sender, f"{len(learned)} members learned from one sender"
+        assert len(learned) >= min(per_sender, burst), f"only {len(learned)} members learned"
         assert not any(a.startswith("10.60.6.") and a not in (h1.lan_ip, h2.lan_ip) for a in h0.peers()), \
             "a member on port 22 was learned"
-        # A burst of 32 new dials, then 20 a second at most (h1, h2 and the rounding).
+        # A burst of new dials, then the rate at most (h1, h2 and the rounding).
         for t, n in n_peers:
-            assert n <= 2 + 32 + 20 * t + 2, f"{n} peers after {t:.2f} s"
+            assert n <= 2 + burst + rate * t + 2, f"{n} peers after {t:.2f} s"
         assert worst - max(base) < 0.1, \
             f"show peers took {worst * 1000:.0f} ms, {max(base) * 1000:.0f} ms before the flood"
         assert "not learned" in h0.log_text()
+        lim = h0.hgwsh("show summary json")["limits"]
+        assert (lim["members"], lim["membersPerSender"], lim["memberDialsPerSecond"],
+                lim["memberDialBurst"]) == (total, per_sender, rate, burst), lim
     after = h0.peer(h1)
     assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
 
@@ -689,23 +700,36 @@ def rss_kib(h) -> int:
     raise AssertionError("no VmRSS")
 
 
+BUDGET_MIB = 4
+WIDE = "10.240.0.0/12"
+
+
 def test_row7_non_reading_sessions_grow_rss_by_at_most_the_budget(make_lab):
     """After 60,000 junk LEASE claims, 150 sessions from as many addresses send HELLO (with
-    the LEASE capability) and KEEPALIVEs and never read: h0's RSS grows by at most the
-    output budget (budget.h: 32 MiB) plus the sessions' own state; h0-h1 stays up."""
+    the LEASE capability) and KEEPALIVEs and never read: h0 configured with
+    ``limits output-budget 4M`` grows its RSS by at most that budget plus the sessions' own
+    state, and closes non-reading sessions: the cluster network is a /12 here and 4,096
+    relayed claims fill h0's table, so each session is sent ~100 KiB of leases (150 of them
+    do not fit in the budget); h0-h1 stays up."""
     import socket
     lab = make_lab(3)
     h0, h1, h2 = lab.hosts
     for h in (h0, h1):
         h.start(wait=False, neighbors=[] if h is h0 else [h0], networks=[],
-                extra_config=h.lease_config(hold="1h") + (f"allow {FLOOD_NET}\n" if h is h0 else ""))
+                extra_config=h.lease_config(cluster=WIDE, hold="1h") + (
+                    f"allow {FLOOD_NET}\nlimits output-budget {BUDGET_MIB}M\n" if h is h0 else ""))
     for h in (h0, h1):
         h.wait_ready()
+    assert h0.hgwsh("show summary json")["limits"]["outputBudget"] == BUDGET_MIB << 20
     leases = lab.wait_lease_mesh([h0, h1])
     p01 = h0.peer(h1)
     with attacker(lab) as p:
         p.send(b"".join(lease_frames(junk_claims(60000))), timeout=10)
-        wait_until(lambda: len(h0.leases()["leases"]) >= 200, 5, msg="the junk in h0's table")
+        wide = [lease_entry(LEASE_CLAIM, f"10.{240 + (i >> 8)}.{i & 255}.0/24",
+                            str(ipaddress.IPv4Address(0x0C000000 + i)), now_ms(), unseen_ms=1000)
+                for i in range(4096)]
+        p.send(b"".join(lease_frames(wide)), timeout=10)
+        wait_until(lambda: len(h0.leases()["leases"]) >= 3000, 5, msg="the junk in h0's table")
     addrs = [f"10.70.{i // 250}.{i % 250 + 1}" for i in range(150)]
     from hgwlab import ip_batch
     from hgwwire import in_netns, keepalive
@@ -738,7 +762,9 @@ def test_row7_non_reading_sessions_grow_rss_by_at_most_the_budget(make_lab):
             time.sleep(0.1)  # paces the KEEPALIVEs (the clients' side); no condition to wait for
         up = sum(1 for a in addrs if h0.peers().get(a, {}).get("state") == "established")
         print(f"150 non-reading sessions: RSS +{grown} KiB, {up} still established")
-        assert grown <= 32 * 1024 + 8 * 1024, f"RSS grew by {grown} KiB"
+        assert grown <= BUDGET_MIB * 1024 + 8 * 1024, f"RSS grew by {grown} KiB"
+        assert up < len(addrs), "no non-reading session was closed"
+        assert h0.hgwsh("show summary json")["limits"]["outputQueued"] <= (BUDGET_MIB << 20) * 2
         after = h0.peer(h1)
         assert after["state"] == "established" and after["flaps"] == p01["flaps"], after
         assert h0.running and lab.wait_lease_mesh([h0, h1]) == leases
@@ -925,3 +951,141 @@ def test_rows1_and_9_over_mtls(make_lab, tmp_path):
         v.check("a forged claim over mTLS", refused_on=[h0])
         assert h0.show_route(s1)["paths"][0]["origin"] == h1.node_id
         assert h0.show_route("10.244.250.0/24") is None
+
+
+# --------------------------------------------------------------------------
+# lease mode: a node announces only the subnet it holds the lease for
+# --------------------------------------------------------------------------
+
+def free_subnet(leases, *taken) -> str:
+    """A /24 of the cluster network that nobody leases."""
+    used = {leases[h][4] for h in leases} | set(taken)
+    return next(str(n) for n in ipaddress.ip_network(CLUSTER).subnets(new_prefix=24)
+                if str(n) not in used and n.network_address.packed[2] >= 200)
+
+
+def test_lease_mode_announce_only_the_senders_lease(mesh):
+    """The attacker announces a free /24 of the cluster network without a lease: h0 refuses
+    it ("not leased by the sender"), counts it, logs it once and routes nothing. Its LEASE
+    claim of that /24 comes after the UPDATE: the held announcement is applied, the route
+    appears without a new UPDATE. Its RELEASE withdraws the route again (counted). h0-h1 and
+    the victims' leases and routes never change."""
+    lab, leases = mesh
+    h0, h1, h2 = lab.hosts
+    free = free_subnet(leases)
+    v = Victims(lab, leases)
+    with attacker(lab) as p:
+        p.send(announce(ATTACKER_ID, h2.lan_ip, [free]))
+        wait_until(lambda: h0.peer(h2)["prefixesRefused"] >= 1, 3, msg="the announcement refused")
+        peer = h0.peer(h2)
+        assert peer["lastRefused"] == f"{free}: not leased by the sender", peer
+        assert peer["prefixesAccepted"] == 0, peer
+        stays_true(lambda: h0.show_route(free) is None, 1.0, msg="no route without a lease")
+        assert h0.log_text().count(f"refused {free}: not leased by the sender") == 1
+        # The claim arrives after the UPDATE: the route follows, no new UPDATE sent.
+        p.send(b"".join(lease_frames([lease_entry(LEASE_CLAIM, free, ATTACKER_ID, now_ms())])))
+        wait_until(lambda: [x["origin"] for x in (h0.show_route(free) or {}).get("paths", [])]
+                   == [ATTACKER_ID], 3, msg="the held announcement applied once the claim arrived")
+        assert h0.lease_table()[free]["owner"] == ATTACKER_ID
+        assert h0.peer(h2)["prefixesAccepted"] == 1
+        assert "now that its lease is known" in h0.log_text()
+        # Released: the route it allowed goes.
+        refused = h0.peer(h2)["prefixesRefused"]
+        p.send(b"".join(lease_frames([lease_entry(LEASE_RELEASE, free, ATTACKER_ID, 0)])))
+        wait_until(lambda: h0.show_route(free) is None, 3, msg="the route withdrawn with its lease")
+        peer = h0.peer(h2)
+        assert peer["prefixesAccepted"] == 0 and peer["prefixesRefused"] == refused + 1, peer
+        assert peer["lastRefused"] == f"{free}: not leased by the sender", peer
+        # Claimed again: the announcement held at the release comes back.
+        p.send(b"".join(lease_frames([lease_entry(LEASE_CLAIM, free, ATTACKER_ID, now_ms())])))
+        wait_until(lambda: h0.show_route(free) is not None, 3, msg="the route back with the claim")
+        # Withdrawn by the sender, then released and claimed: nothing comes back.
+        p.send(withdraw(ATTACKER_ID, [free]))
+        wait_until(lambda: h0.show_route(free) is None, 3, msg="the withdrawal")
+        p.send(b"".join(lease_frames([lease_entry(LEASE_RELEASE, free, ATTACKER_ID, 0),
+                                      lease_entry(LEASE_CLAIM, free, ATTACKER_ID, now_ms())])))
+        stays_true(lambda: h0.show_route(free) is None, 1.0, msg="a withdrawn announcement stays withdrawn")
+        p.send(b"".join(lease_frames([lease_entry(LEASE_RELEASE, free, ATTACKER_ID, 0)])))
+        wait_until(lambda: free not in h0.lease_table(), 3, msg="the attacker's lease released")
+        v.check("announcements without a lease")
+
+
+def test_static_hosts_may_announce_without_a_lease(make_lab):
+    """A mixed cluster: h0 and h1 lease out of 10.244.0.0/16; h2 announces a static network
+    inside it (cluster-network without subnet-length: it leases nothing). h0 names h2's
+    address in ``static-hosts`` and routes h2's network; h1 does not: refused ("not leased
+    by the sender"). h1 reloaded (SIGHUP) with static-hosts routes the held announcement
+    without h2 sending it again (the same session); show running-config has the statement.
+    A static host still may not announce another node's lease."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    sh = f"static-hosts {h2.lan_ip}/32\n"
+    h0.start(wait=False, neighbors=[], networks=[], timers=FAST,
+             extra_config=h0.lease_config(hold="1h") + sh)
+    h1.start(wait=False, neighbors=[h0], networks=[], timers=FAST,
+             extra_config=h1.lease_config(hold="1h"))
+    for h in (h0, h1):
+        h.wait_ready()
+    leases = lab.wait_lease_mesh([h0, h1])
+    static = free_subnet(leases)
+    h2.start(neighbors=[h0, h1], networks=[static], timers=FAST,
+             extra_config=f"cluster-network {CLUSTER}\nno ip-masq\n")
+    wait_until(lambda: [x["origin"] for x in (h0.show_route(static) or {}).get("paths", [])]
+               == [h2.node_id], 10, msg="h0 to route h2's static network")
+    wait_until(lambda: (h1.peer(h2).get("lastRefused") or "") == f"{static}: not leased by the sender",
+               10, msg="h1 to refuse h2's static network")
+    assert h1.show_route(static) is None
+    p12 = h1.peer(h2)
+    h1.reload(h1.config_text + " " + sh)
+    wait_until(lambda: [x["origin"] for x in (h1.show_route(static) or {}).get("paths", [])]
+               == [h2.node_id], 5, msg="h1 to route the held announcement after the reload")
+    p = h1.peer(h2)
+    assert p["state"] == "established" and p["flaps"] == p12["flaps"], p
+    assert f" static-hosts {h2.lan_ip}/32" in h1.hgwsh("show running-config json")["lines"]
+    # A static host announcing h1's lease: refused as another node's lease.
+    h2.reload(h2.config_text + f" network {leases[h1][4]}\n")
+    wait_until(lambda: (h0.peer(h2).get("lastRefused") or "").startswith(leases[h1][4]), 5,
+               msg="h0 to refuse h1's lease from a static host")
+    assert h0.peer(h2)["lastRefused"] == f"{leases[h1][4]}: leased by node {h1.node_id}, not by the sender"
+    assert [x["origin"] for x in h0.show_route(leases[h1][4])["paths"]] == [h1.node_id]
+
+
+def test_limits_sessions_per_source_and_reload(make_lab):
+    """``limits sessions-per-source 1`` given by a reload (SIGHUP): show summary shows the new
+    limits at once; a second connection from an address that has one session open (in its
+    handshake here) is closed before anything is read, counted and logged; the h0-h1 session
+    is untouched."""
+    import socket
+    from hgwwire import in_netns
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    h0.start(neighbors=[h1])
+    h1.start(neighbors=[h0])
+    lab.wait_established()
+    p01 = h0.peer(h1)
+    assert h0.hgwsh("show summary json")["limits"]["sessionsPerSource"] == 3
+    h0.reload(h0.config_text + " limits sessions-per-source 1\n limits output-budget 2M\n")
+    wait_until(lambda: h0.hgwsh("show summary json")["limits"]["sessionsPerSource"] == 1, 5,
+               msg="the reload to apply the limits")
+    lim = h0.hgwsh("show summary json")["limits"]
+    assert lim["outputBudget"] == 2 << 20, lim
+    refused = lim["connectionsRefused"]
+
+    def two():
+        socks = []
+        for _ in range(2):
+            s = socket.create_connection((h0.lan_ip, 7179), timeout=3)
+            socks.append(s)
+        return socks
+    a, b = in_netns(h2.ns, two)
+    try:
+        b.settimeout(3)
+        assert b.recv(1) == b"", "the second session from one address was not closed"
+        wait_until(lambda: h0.hgwsh("show summary json")["limits"]["connectionsRefused"] > refused, 3,
+                   msg="the refusal counted")
+        assert "too many sessions from that address" in h0.log_text()
+    finally:
+        a.close()
+        b.close()
+    after = h0.peer(h1)
+    assert after["state"] == "established" and after["flaps"] == p01["flaps"], after

@@ -422,7 +422,10 @@ test_complete(void **state)
 		{ R, "timers ", "giveup keepalive startup" },
 		{ R, "timers g", "giveup" },
 		{ R, "no ", "address allow cluster-network discovery encap graceful-restart ip-forward "
-		    "ip-masq max-prefixes mesh-network neighbor network node-id secret-file timers tls" },
+		    "ip-masq limits max-prefixes mesh-network neighbor network node-id secret-file static-hosts "
+		    "timers tls" },
+		{ R, "limits ", "member-dials members output-budget sessions-per-source" },
+		{ R, "no limits ", "member-dials members output-budget sessions-per-source" },
 		{ R, "encap ", "none vxlan" },
 		{ R, "encap vxlan ", "port vni" },
 		{ R, "kernel ", "metric off on protocol table" },

@@ -189,6 +189,8 @@ assert_same_config(const struct config *a, const struct config *b)
 	assert_int_equal(a->kernel_table, b->kernel_table);
 	assert_int_equal(a->kernel_metric, b->kernel_metric);
 	assert_int_equal(a->max_prefixes, b->max_prefixes);
+	assert_memory_equal(&a->limits, &b->limits, sizeof(a->limits));
+	assert_int_equal(a->nstatic_hosts, b->nstatic_hosts);
 	assert_string_equal(a->secret_file, b->secret_file);
 	assert_string_equal(a->tls_ca, b->tls_ca);
 	assert_string_equal(a->tls_cert, b->tls_cert);
@@ -1410,6 +1412,107 @@ test_round_trip(void **state)
 	    " no neighbor 10.0.0.1\n neighbor 10.0.0.2 port 9\n");
 }
 
+/* limits ... and static-hosts: values, errors, defaults, printing, copies. */
+static void
+test_limits(void **state)
+{
+	struct config c, d;
+	enum cfg_ctx ctx;
+	struct hgw_addr a;
+	char err[768];
+
+	(void)state;
+	router(&c, &ctx);
+	assert_int_equal(c.limits.members, 256);
+	assert_int_equal(c.limits.members_per_sender, 64);
+	assert_int_equal(c.limits.dial_rate, 20);
+	assert_int_equal(c.limits.dial_burst, 32);
+	assert_true(c.limits.output_budget == 32ull << 20);
+	assert_int_equal(c.limits.sessions_per_source, 3);
+	OK(&c, &ctx, "interface e");
+	assert_written(&c, "router hgw\n interface e\n!\n");
+	OK(&c, &ctx, "limits members 40");
+	assert_int_equal(c.limits.members, 40);
+	assert_int_equal(c.limits.members_per_sender, 40);	/* the default 64, at most the total */
+	OK(&c, &ctx, "limits members 1000 per-sender 10");
+	assert_int_equal(c.limits.members, 1000);
+	assert_int_equal(c.limits.members_per_sender, 10);
+	OK(&c, &ctx, "limits member-dials 5 burst 8");
+	assert_int_equal(c.limits.dial_rate, 5);
+	assert_int_equal(c.limits.dial_burst, 8);
+	OK(&c, &ctx, "limits output-budget 4M");
+	assert_true(c.limits.output_budget == 4ull << 20);
+	OK(&c, &ctx, "limits output-budget 2048k");
+	assert_true(c.limits.output_budget == 2ull << 20);
+	OK(&c, &ctx, "limits output-budget 1G");
+	assert_true(c.limits.output_budget == 1ull << 30);
+	OK(&c, &ctx, "limits output-budget 1572864");
+	OK(&c, &ctx, "limits sessions-per-source 2");
+	OK(&c, &ctx, "static-hosts 192.168.1.0/28");
+	OK(&c, &ctx, "static-hosts 2001:db8::/64");
+	OK(&c, &ctx, "static-hosts 10.0.0.7/32");
+	OK(&c, &ctx, "static-hosts 10.0.0.7/32");	/* once */
+	assert_int_equal(c.nstatic_hosts, 3);
+	assert_int_equal(hgw_addr_parse("192.168.1.9", &a), 0);
+	assert_true(config_static_host(&c, &a));
+	assert_int_equal(hgw_addr_parse("192.168.1.16", &a), 0);
+	assert_false(config_static_host(&c, &a));
+	assert_written(&c, "router hgw\n interface e\n"
+	    " static-hosts 10.0.0.7/32\n static-hosts 192.168.1.0/28\n static-hosts 2001:db8::/64\n"
+	    " limits members 1000 per-sender 10\n limits member-dials 5 burst 8\n"
+	    " limits output-budget 1536K\n limits sessions-per-source 2\n!\n");
+	assert_int_equal(config_copy(&d, &c), 0);
+	assert_same_config(&c, &d);
+	assert_ptr_not_equal(c.static_hosts, d.static_hosts);
+	config_free(&d);
+	/* Errors. */
+	BAD(&c, &ctx, "limits", "usage: limits members N [per-sender M] | limits member-dials RATE [burst N] | "
+	    "limits output-budget SIZE | limits sessions-per-source N");
+	BAD(&c, &ctx, "limits members 0", "limits members: '0' is not 1..4096");
+	BAD(&c, &ctx, "limits members 5000", "limits members: '5000' is not 1..4096");
+	BAD(&c, &ctx, "limits members 10 per-sender 11",
+	    "limits members: per-sender '11' is not 1..10 (the total)");
+	BAD(&c, &ctx, "limits members 10 each 5", "usage: limits members N [per-sender M]");
+	BAD(&c, &ctx, "limits member-dials 0", "limits member-dials: rate '0' is not 1..1000 a second");
+	BAD(&c, &ctx, "limits member-dials 5 burst x", "limits member-dials: burst 'x' is not 1..4096");
+	BAD(&c, &ctx, "limits output-budget 100K",
+	    "limits output-budget: '100K' is not a size of 1M..4G (bytes, or with K, M or G)");
+	BAD(&c, &ctx, "limits output-budget 5G",
+	    "limits output-budget: '5G' is not a size of 1M..4G (bytes, or with K, M or G)");
+	BAD(&c, &ctx, "limits output-budget 4MB",
+	    "limits output-budget: '4MB' is not a size of 1M..4G (bytes, or with K, M or G)");
+	BAD(&c, &ctx, "limits sessions-per-source 4", "usage: limits sessions-per-source 1..3");
+	BAD(&c, &ctx, "limits peers 4", "limits peers: unknown; usage: limits members N [per-sender M] | "
+	    "limits member-dials RATE [burst N] | limits output-budget SIZE | limits sessions-per-source N");
+	BAD(&c, &ctx, "static-hosts 10.0.0.0/33", "static-hosts 10.0.0.0/33: bad prefix length");
+	BAD(&c, &ctx, "static-hosts", "usage: static-hosts PREFIX");
+	BAD(&c, &ctx, "no static-hosts 10.9.0.0/16", "static-hosts 10.9.0.0/16 is not configured");
+	/* no: one kind, or all. */
+	OK(&c, &ctx, "no limits members");
+	assert_int_equal(c.limits.members, 256);
+	assert_int_equal(c.limits.members_per_sender, 64);
+	assert_int_equal(c.limits.dial_rate, 5);
+	OK(&c, &ctx, "no limits");
+	assert_int_equal(c.limits.dial_rate, 20);
+	assert_int_equal(c.limits.sessions_per_source, 3);
+	OK(&c, &ctx, "no static-hosts 10.0.0.7/32");
+	assert_int_equal(c.nstatic_hosts, 2);
+	config_free(&c);
+	/* In a file: FILE:LINE. */
+	assert_int_equal(load_text("router hgw\n interface e\n limits output-budget lots\n", &c, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "F:3: limits output-budget: 'lots' is not a size of 1M..4G "
+	    "(bytes, or with K, M or G)");
+	assert_int_equal(load_text("router hgw\n limits members 9 per-sender 10\n", &c, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "F:2: limits members: per-sender '10' is not 1..9 (the total)");
+	assert_int_equal(load_text("limits members 9\n", &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "F:1: 'limits' belongs inside 'router hgw'");
+	round_trip("router hgw\n interface e\n cluster-network 10.244.0.0/16 subnet-length 24\n"
+	    " static-hosts 10.0.0.0/29\n limits members 100\n limits output-budget 3M\n"
+	    " limits member-dials 50\n limits sessions-per-source 1\n");
+}
+
 static void
 test_copy(void **state)
 {
@@ -1470,6 +1573,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_router_context),
 		cmocka_unit_test(test_unknown_and_no),
