@@ -199,7 +199,8 @@ drain(struct hgwd *d)
 {
 	struct members *M = d->members;
 	const struct cfg_limits *lim = &d->cfg.limits;
-	struct timeval tv = { 0, (suseconds_t)(1000000 / lim->dial_rate) };
+	uint32_t tick_us = 1000000 / lim->dial_rate;	/* rate >= 1 */
+	struct timeval tv = { (time_t)(tick_us / 1000000), (suseconds_t)(tick_us % 1000000) };
 	uint64_t now = now_ms();
 	size_t k, n;
 
