@@ -130,8 +130,17 @@ on_change(struct hgwd *d, const struct hgw_prefix *pfx)
 		sync_prefix(d, pfx);
 }
 
+/* A session's end, or a new one (which announces its table anew): what was
+ * held for the peer is void (also what a lease change held from its stale
+ * paths while it was down). */
 static void
 on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
+{
+	leasegate_forget(p, NULL);
+}
+
+static void
+on_peer_up(void *arg, struct peer *p)
 {
 	leasegate_forget(p, NULL);
 }
@@ -143,6 +152,7 @@ leaseroute_init(struct hgwd *d)
 
 	memset(&l, 0, sizeof(l));
 	l.name = "leaseroute";
+	l.up = on_peer_up;
 	l.down = on_peer_down;
 	l.arg = d;
 	leases_on_change(d, on_change);
