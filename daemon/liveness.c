@@ -278,6 +278,9 @@ dgram_open(struct hgwd *d, int family)
 	any.family = family;
 	if ((fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
+	/* members.c's discovery beacon binds its group on the same port, also
+	 * with SO_REUSEADDR; its beacons reach us too and are ignored here */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	hgw_addr_to_sockaddr(&any, d->listen_port, &ss, &len);
