@@ -17,13 +17,18 @@ back; no session drops and no route is withdrawn. What is checked, precisely:
   shows no delete of a protocol-77 route (a carrier loss deletes none), and
   the exact expected routes are there within 1.2 s of the carrier being back.
 
-Not tested here (it does not pass, see the NEWS): the host's own eth0 set
-admin down for 2 s. The kernel deletes its routes and its neighbour entries
-with the link (fib puts the routes back on link up); right after the link is
-up, the host's first ARP request for a peer is sometimes lost and ARP tries
-again only after retrans_time (1 s): measured, the host reached its peer
-1.03 s after the up in 1 of 4 flaps. A peer whose last frame from the host
-came just before the outage then hears nothing for more than its 3 s hold.
+The host's own eth0 set admin down for 2 s and up, 10 times (the issue's
+"link down 2 s and up"): no session drops and no peer withdraws or rewrites
+anything. What the kernel does on its own there, as this test sees it: at the
+admin down it deletes every IPv4 route through eth0 (the connected subnet,
+the local broadcast routes and our protocol-77 routes via gateways on it)
+without a word (``ip monitor route`` shows no IPv4 delete; IPv6 routes go
+with RTM_DELROUTE messages), keeps the IPv4 addresses, and flushes eth0's
+neighbour entries; at the up it puts back its own connected and local
+routes, not ours. hgwd (fib.c, on the link event) writes ours again, which
+``ip monitor route`` shows as one add per route and flap on the flapped host
+and nothing at all on its peers; the host's routes are back within
+ROUTES_BACK of the up.
 
 The lossy LAN: labswitch.py, a userspace switch in the LAN namespace in
 place of the bridge, drops 20 % of the frames in each direction and delays
@@ -43,6 +48,9 @@ KEEPALIVE, HOLD = 1.0, 3.0  # the defaults
 OUTAGE = 2.0
 LOSS, DELAY = 0.20, 0.200  # the lossy LAN: per frame and direction
 FLAPS = 10
+# s from eth0 up to the flapped host's routes back (fib rewrites them some
+# 50 ms after the link event)
+ROUTES_BACK = 1.2
 
 
 def _flaps(lab):
@@ -82,6 +90,11 @@ class RouteMonitor:
                 h.ip("route", "del", "198.51.100.1/32", "dev", "lo", "proto", "99")
                 return "198.51.100.1" in self.procs[h].log_path.read_text(errors="replace")
             wait_until(seen, 5, interval=0.1, msg=f"ip monitor route on {h.name} to listen")
+
+    def lines(self, h):
+        """Every proto-77 route change seen on h."""
+        text = self.procs[h].log_path.read_text(errors="replace")
+        return [l for l in text.splitlines() if "proto 77" in l]
 
     def deletes(self, h):
         text = self.procs[h].log_path.read_text(errors="replace")
@@ -127,10 +140,14 @@ def _flap(ns, dev, check, msg):
             p.wait()
     assert p.returncode == 0, f"the flap of {dev} failed: {out!r}"
     t0, t1 = (float(x) for x in out.split())
-    # past this, a keepalive sent just before the down may be the peer's last
-    # one for a whole hold time: a flap would then be the test's doing
-    assert t1 - t0 <= HOLD - 0.5, f"the outage lasted {t1 - t0:.2f} s: the machine is too loaded to judge"
     return t1 - t0
+
+
+def _outage_note(outage):
+    """For a session flap's message: past HOLD - 0.5 s, a keepalive sent just
+    before the down may have been the peer's last one for a whole hold time,
+    and the flap the loaded machine's doing."""
+    return f"an outage of {outage:.2f} s" + (" (too long to judge)" if outage > HOLD - 0.5 else "")
 
 
 def _rib_full_one(h):
@@ -172,7 +189,7 @@ def test_switch_port_flaps_2s(make_lab):
         assert back <= 1.0 + 0.2, f"routes back {back:.2f} s after link up"
         # let the sessions settle past a hold time before the next flap is judged
         stays_true(lambda: _flaps(lab) == flaps0, HOLD + 0.5, interval=0.25,
-                   msg=f"no session flap after link flap {i} (an outage of {outage:.2f} s)")
+                   msg=f"no session flap after link flap {i} ({_outage_note(outage)})")
     for h in lab.hosts:
         assert mon.deletes(h) == [], f"{h.name}: proto 77 routes deleted: {mon.deletes(h)}"
         assert _established_lines(h) == est0[h.name], f"{h.name}: a session was established again"
@@ -206,3 +223,37 @@ def test_lossy_lan_60s(make_lab):
     # the switch did carry the LAN, with the loss asked for
     assert n_out > 500 and abs(n_dropped / (n_out + n_dropped) - LOSS) < 0.05, counters
     lab.wait_converged(timeout=15)
+
+
+def test_eth0_admin_flaps_2s(make_lab):
+    """The host's own eth0 admin down for 2 s and up, 10 times: no session drops, peers withdraw nothing."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    flaps0 = _flaps(lab)
+    est0 = {h.name: _established_lines(h) for h in lab.hosts}
+    mon = RouteMonitor(lab)
+    flapped, peers = h1, (h0, h2)
+    expected = lab.expected_routes(flapped)
+    for i in range(FLAPS):
+        outage = _flap(flapped.ns, "eth0", lambda k: _rib_full_one(peers[k % len(peers)]),
+                       f"full RIBs on the peers during outage {i}")
+        t_up = time.monotonic()
+        back = _since_until(t_up, lambda: flapped.route_set() == expected, 3,
+                            f"{flapped.name}'s routes back after flap {i}")
+        assert back <= ROUTES_BACK, f"{flapped.name}'s routes back {back:.2f} s after eth0 up"
+        stays_true(lambda: _flaps(lab) == flaps0, HOLD + 0.5, interval=0.25,
+                   msg=f"no session flap after eth0 flap {i} ({_outage_note(outage)})")
+    for h in peers:
+        assert mon.lines(h) == [], f"{h.name}: proto 77 routes changed: {mon.lines(h)}"
+    # the kernel took the flapped host's routes silently; fib wrote them back
+    assert mon.deletes(flapped) == [], mon.deletes(flapped)
+    assert len(mon.lines(flapped)) == FLAPS * len(expected), mon.lines(flapped)
+    for h in lab.hosts:
+        assert _established_lines(h) == est0[h.name], f"{h.name}: a session was established again"
+        assert _removed_lines(h) == [], f"{h.name}: {_removed_lines(h)}"
+    assert _flaps(lab) == flaps0
+    kicks = [l for l in flapped.log_text().splitlines() if "kicked" in l]
+    assert len(kicks) == FLAPS, kicks
+    lab.check_routes()
