@@ -75,6 +75,13 @@ int kernel_is_local(const struct kernel *k, const struct hgw_addr *a);
 /* Do a and b resolve to the same link-layer address in the LAN interface's
  * neighbour table? 1 yes, 0 no, -1 unknown (either not resolved). */
 int kernel_same_lladdr(struct kernel *k, const struct hgw_addr *a, const struct hgw_addr *b);
+/* Makes the kernel solicit each on-link address of a (n of them) on the LAN
+ * interface at once (our link is back after an outage): an entry the outage
+ * left INCOMPLETE or FAILED (its next probe up to retrans_time away) is
+ * deleted, then every unresolved one is created anew with NTF_USE, which
+ * sends the first ARP/ND probe now. Resolved and PERMANENT entries are left
+ * alone. The number of addresses solicited, or -1. */
+int kernel_neigh_solicit(struct kernel *k, const struct hgw_addr *a, size_t n);
 /* The LAN interface's connected subnets, up to max. */
 int kernel_if_subnets(const struct kernel *k, struct hgw_prefix *out, int max);
 

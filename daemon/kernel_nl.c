@@ -398,6 +398,72 @@ kernel_same_lladdr(struct kernel *k, const struct hgw_addr *a, const struct hgw_
 	return r;
 }
 
+/* Neighbours: an outage of our link flushes them with the carrier; a packet
+ * sent during it leaves an INCOMPLETE entry whose probes are lost, and the
+ * next one comes only at its retrans_time timer (1 s) after the link is back,
+ * everything sent meanwhile queued behind it. A fresh entry solicits at once. */
+static int
+neigh_solicit_one(struct kernel *k, struct nl_cache *cache, const struct hgw_addr *a)
+{
+	struct nl_addr *dst = nl_addr_build(a->family, a->bytes, a->family == AF_INET ? 4 : 16);
+	struct rtnl_neigh *old, *nn = NULL;
+	int r = -1, err;
+
+	if (dst == NULL)
+		return -1;
+	if ((old = rtnl_neigh_get(cache, k->ifindex, dst)) != NULL) {
+		int st = rtnl_neigh_get_state(old);
+
+		if (!(st & (NUD_INCOMPLETE | NUD_FAILED)) || (st & NUD_PERMANENT)) {
+			r = 0;		/* resolved (or being verified): leave it */
+			goto out;
+		}
+		if ((err = rtnl_neigh_delete(k->cmd, old, 0)) < 0 && err != -NLE_OBJ_NOTFOUND)
+			goto out;
+	}
+	if ((nn = rtnl_neigh_alloc()) == NULL)
+		goto out;
+	rtnl_neigh_set_ifindex(nn, k->ifindex);
+	rtnl_neigh_set_family(nn, a->family);
+	if (rtnl_neigh_set_dst(nn, dst) < 0)
+		goto out;
+	rtnl_neigh_set_state(nn, NUD_NONE);	/* not libnl's default, PERMANENT */
+	rtnl_neigh_set_flags(nn, NTF_USE);	/* create it and solicit now */
+	if (rtnl_neigh_add(k->cmd, nn, NLM_F_CREATE) < 0)
+		goto out;
+	r = 1;
+out:
+	rtnl_neigh_put(old);
+	rtnl_neigh_put(nn);
+	nl_addr_put(dst);
+	return r;
+}
+
+int
+kernel_neigh_solicit(struct kernel *k, const struct hgw_addr *a, size_t n)
+{
+	struct nl_cache *cache = NULL;
+	size_t i;
+	int done = 0, failed = 0;
+
+	if (k->ifindex <= 0 || rtnl_neigh_alloc_cache(k->cmd, &cache) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int r;
+
+		if ((a[i].family != AF_INET && a[i].family != AF_INET6) || !kernel_onlink(k, &a[i]))
+			continue;
+		if ((r = neigh_solicit_one(k, cache, &a[i])) < 0)
+			failed++;
+		else
+			done += r;
+	}
+	nl_cache_free(cache);
+	if (failed > 0)
+		log_warnx("kernel: cannot solicit %d neighbour%s", failed, failed == 1 ? "" : "s");
+	return failed > 0 && done == 0 ? -1 : done;
+}
+
 /* Route messages. */
 
 static void

@@ -10,4 +10,11 @@ struct hgwd;
  * kicked (session_kick): a fresh hold time and a KEEPALIVE at once. */
 void liveness_link_changed(struct hgwd *d);
 
+/* Keepalive datagrams beside the TCP stream (see liveness.c): a UDP socket
+ * on the mesh port and a timer sending to every established peer; their
+ * receipt renews a session's hold time (session_heard). main.c: init once
+ * the peers and the listener are set up, free at exit. 0 or -1. */
+int liveness_init(struct hgwd *d);
+void liveness_free(void);
+
 #endif

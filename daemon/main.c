@@ -355,6 +355,8 @@ main(int argc, char **argv)
 	if (listen_open(&d, d.cfg.listen_port) < 0 ||
 	    listen_verify(&d, d.cfg.listen_port, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	if (liveness_init(&d) < 0)	/* keepalive datagrams on the mesh port */
+		fatalx("out of memory");
 	if (http_start(&d, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	if (notify_init(&d) < 0)
@@ -421,6 +423,7 @@ main(int argc, char **argv)
 	gr_free(&d);
 	listen_free(&d);
 	peers_free(&d);
+	liveness_free();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(d.sig_ev[i]);
 	leases_free(&d);

@@ -46,6 +46,7 @@ struct session {
 	int replaced;			/* it replaced an older session of the peer */
 	int rx_type;			/* type of the frame being applied */
 	int closing;			/* session_end runs: no second end */
+	uint64_t rx_ms;			/* the last frame the stream delivered */
 };
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -312,7 +313,7 @@ establish_timers(struct session *s)
 		s->pending = 0;
 		d->npending--;
 	}
-	s->established_ms = now_ms();
+	s->established_ms = s->rx_ms = now_ms();
 	timer_ms(s->hold_ev, s->hold_ms);
 	ka_arm(s);
 }
@@ -332,6 +333,15 @@ session_kick(struct session *s)
 	timer_ms(s->hold_ev, s->hold_ms);
 	ka_arm(s);
 	session_send_keepalive(s);
+}
+
+int
+session_heard(struct session *s)
+{
+	if (s->state != HGW_ST_ESTABLISHED || now_ms() - s->rx_ms > SESSION_HEARD_HOLDS * (uint64_t)s->hold_ms)
+		return 0;
+	timer_ms(s->hold_ev, s->hold_ms);
+	return 1;
 }
 
 /* Why the FSM closed s, for logs and the peer's last error. */
@@ -408,8 +418,10 @@ session_step(struct session *s, enum hgw_event ev, const struct hgw_err *err,
 		timer_ms(s->hold_ev, s->d->cfg.hold_ms);	/* their HELLO within our hold time */
 		return 0;
 	}
-	if (o.actions & HGW_ACT_RESET_HOLD)
+	if (o.actions & HGW_ACT_RESET_HOLD) {
 		timer_ms(s->hold_ev, s->state == HGW_ST_ESTABLISHED ? s->hold_ms : s->d->cfg.hold_ms);
+		s->rx_ms = now_ms();
+	}
 	if (ev != HGW_EV_RX_HELLO && !s->confirmed && s->state == HGW_ST_ESTABLISHED) {
 		s->confirmed = 1;
 		if (s->owner != NULL)

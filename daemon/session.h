@@ -90,6 +90,12 @@ void session_pause(struct session *s);
  * peer could not reach us while it was down), its keepalives again and a
  * KEEPALIVE at once, sent at once since nothing is outstanding. */
 void session_kick(struct session *s);
+/* A keepalive datagram from the peer (liveness.c): a fresh hold time, but
+ * only while the stream itself delivered a frame within the last
+ * SESSION_HEARD_HOLDS hold times (a stream dead for good still ends the
+ * session, a few hold times later). 1 when the hold time was renewed. */
+#define SESSION_HEARD_HOLDS	3
+int session_heard(struct session *s);
 void session_send_notify(struct session *s, int code, int sub, const char *text);
 
 enum hgw_state session_state(const struct session *s);

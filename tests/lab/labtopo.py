@@ -293,8 +293,13 @@ class Lab(LabDaemon, LabExpect, LabLeases):
             cmds += [f"link set vh{h.index} master {br}" for h in group]
         ip_batch(self.lan_ns, cmds)
 
+    def unbridge(self) -> None:
+        """Take every host's LAN port (vhI) off its bridge: the LAN is then
+        whatever joins them, e.g. labswitch.py's userspace switch. heal() undoes it."""
+        ip_batch(self.lan_ns, [f"link set vh{h.index} nomaster" for h in self.hosts])
+
     def heal(self) -> None:
-        """Undo partition(): every host's LAN port back on br0."""
+        """Undo partition() or unbridge(): every host's LAN port back on br0."""
         ip_batch(self.lan_ns, [f"link set vh{h.index} master br0" for h in self.hosts])
 
     # ---- cleanup ------------------------------------------------------------------

@@ -4,8 +4,9 @@ The switch port of a host (vhN in the LAN namespace) down for 2 s (under the
 3 s hold) and back, 10 times in a row: the host sees its carrier go and come
 back; no session drops and no route is withdrawn. What is checked, precisely:
 
-- the carrier is read: ``show summary json`` says carrier false while the
-  port is down and true once it is back, and the log says "carrier lost";
+- the carrier is read: the log says "carrier lost" once per flap, ``show
+  summary json`` says carrier false during an outage (at least one of the
+  ten: a loaded machine's polls can miss one) and true once it is back;
 - no session dropped: every peer's ``flaps`` counter (show peers json) and
   every host's count of "established" log lines are unchanged, no
   "removed ... route" line in any log, and the flapped host kicked its
@@ -16,28 +17,40 @@ back; no session drops and no route is withdrawn. What is checked, precisely:
   shows no delete of a protocol-77 route (a carrier loss deletes none), and
   the exact expected routes are there within 1.2 s of the carrier being back.
 
-Not tested here (it does not pass, see the NEWS): the host's own eth0 set
-admin down for 2 s. The kernel deletes its routes and its neighbour entries
-with the link (fib puts the routes back on link up); right after the link is
-up, the host's first ARP request for a peer is sometimes lost and ARP tries
-again only after retrans_time (1 s): measured, the host reached its peer
-1.03 s after the up in 1 of 4 flaps. A peer whose last frame from the host
-came just before the outage then hears nothing for more than its 3 s hold.
+The host's own eth0 set admin down for 2 s and up, 10 times (the issue's
+"link down 2 s and up"): no session drops and no peer withdraws or rewrites
+anything. What the kernel does on its own there, as this test sees it: at the
+admin down it deletes every IPv4 route through eth0 (the connected subnet,
+the local broadcast routes and our protocol-77 routes via gateways on it)
+without a word (``ip monitor route`` shows no IPv4 delete; IPv6 routes go
+with RTM_DELROUTE messages), keeps the IPv4 addresses, and flushes eth0's
+neighbour entries; at the up it puts back its own connected and local
+routes, not ours. hgwd (fib.c, on the link event) writes ours again, which
+``ip monitor route`` shows as one add per route and flap on the flapped host
+and nothing at all on its peers; the host's routes are back within
+ROUTES_BACK of the up.
 
-The lossy LAN: nftables in the LAN namespace drops 20 % of the frames the
-bridge forwards (bridge family, ``numgen random mod 100 < 20``) for 60 s: at
-most one session flap over the lab. This kernel has no sch_netem, so the
-200 ms delay of the issue is not emulated here.
+The lossy LAN: labswitch.py, a userspace switch in the LAN namespace in
+place of the bridge, drops 20 % of the frames in each direction and delays
+the rest by 200 ms, for 60 s: at most one session flap over the lab (this
+kernel has no sch_netem). hgwd's keepalive datagrams (liveness.c) are what
+keeps it there: over TCP alone, a lost segment and its lost retransmissions
+held every later frame past the hold time about twice a minute.
 """
 
 import subprocess
 import time
 
 from hgwlab import stays_true, wait_until
+from labswitch import UserspaceSwitch
 
 KEEPALIVE, HOLD = 1.0, 3.0  # the defaults
 OUTAGE = 2.0
+LOSS, DELAY = 0.20, 0.200  # the lossy LAN: per frame and direction
 FLAPS = 10
+# s from eth0 up to the flapped host's routes back (fib rewrites them some
+# 50 ms after the link event)
+ROUTES_BACK = 1.2
 
 
 def _flaps(lab):
@@ -78,13 +91,67 @@ class RouteMonitor:
                 return "198.51.100.1" in self.procs[h].log_path.read_text(errors="replace")
             wait_until(seen, 5, interval=0.1, msg=f"ip monitor route on {h.name} to listen")
 
+    def lines(self, h):
+        """Every proto-77 route change seen on h."""
+        text = self.procs[h].log_path.read_text(errors="replace")
+        return [l for l in text.splitlines() if "proto 77" in l]
+
     def deletes(self, h):
         text = self.procs[h].log_path.read_text(errors="replace")
         return [l for l in text.splitlines() if l.startswith("Deleted") and "proto 77" in l]
 
 
-def _rib_full(lab):
-    return all(h.hgwsh("show summary json", parse_json=True)["routes"]["prefixes"] == 3 for h in lab.hosts)
+def _since_until(t0, predicate, timeout, msg):
+    """Seconds from t0 to the start of the first poll at which predicate()
+    held: a poll that is slow to answer (an ``ip route`` per host on a loaded
+    machine) does not count against what it measures."""
+    while True:
+        t = time.monotonic()
+        try:
+            if predicate():
+                return t - t0
+        except AssertionError:
+            pass
+        if t - t0 > timeout:
+            raise AssertionError(f"{msg}: not within {timeout} s")
+        time.sleep(0.05)
+
+
+def _flap(ns, dev, check, msg):
+    """``dev`` in namespace ``ns`` down for OUTAGE s and up again, timed by a
+    shell of its own so that the test's polls (slow on a loaded machine or
+    with a sanitizer build's hgwsh) cannot stretch the outage towards the
+    hold time; ``check(i)`` must hold at every poll i meanwhile. Returns the
+    outage as that shell measured it, from the down done to the up done: at
+    least the real one (on a loaded machine the up command alone can take
+    most of a second)."""
+    script = f"ip link set {dev} down; date +%s.%N; sleep {OUTAGE}; ip link set {dev} up; date +%s.%N"
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        i = 0
+        while p.poll() is None:
+            assert check(i), f"{msg}: stopped holding at poll {i}"
+            i += 1
+            time.sleep(0.1)  # polling the outage, whose length the shell sets
+        out, _ = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, f"the flap of {dev} failed: {out!r}"
+    t0, t1 = (float(x) for x in out.split())
+    return t1 - t0
+
+
+def _outage_note(outage):
+    """For a session flap's message: past HOLD - 0.5 s, a keepalive sent just
+    before the down may have been the peer's last one for a whole hold time,
+    and the flap the loaded machine's doing."""
+    return f"an outage of {outage:.2f} s" + (" (too long to judge)" if outage > HOLD - 0.5 else "")
+
+
+def _rib_full_one(h):
+    return h.hgwsh("show summary json", parse_json=True)["routes"]["prefixes"] == 3
 
 
 def _carrier(h):
@@ -102,19 +169,27 @@ def test_switch_port_flaps_2s(make_lab):
     est0 = {h.name: _established_lines(h) for h in lab.hosts}
     mon = RouteMonitor(lab)
     flapped = h1
+    down_seen = []
     for i in range(FLAPS):
-        lab_ip_lan(lab, "link", "set", f"vh{flapped.index}", "down")
-        wait_until(lambda: not _carrier(flapped), 2, interval=0.05, msg=f"{flapped.name} to see its link down")
-        # the deliberate outage: the RIBs stay full all along
-        stays_true(lambda: _rib_full(lab), OUTAGE, interval=0.2, msg=f"full RIBs during outage {i}")
-        lab_ip_lan(lab, "link", "set", f"vh{flapped.index}", "up")
+
+        def during(k):
+            # every other poll: the carrier (seen false at some point of the
+            # test: a loaded machine can miss a short outage); else a host's RIB
+            if k % 2 == 0:
+                if not _carrier(flapped):
+                    down_seen.append(i)
+                return True
+            return _rib_full_one(lab.hosts[(k // 2) % len(lab.hosts)])
+        outage = _flap(lab.lan_ns, f"vh{flapped.index}", during, f"full RIBs during outage {i}")
+        wait_until(lambda: flapped.log_text().count("carrier lost") == i + 1, 3, interval=0.05,
+                   msg=f"{flapped.name} to log its carrier lost ({i + 1} times)")
         wait_until(lambda: _carrier(flapped), 3, interval=0.05, msg=f"{flapped.name} to see its link back")
         t_up = time.monotonic()
-        wait_until(lambda: lab.check_routes(), 3, interval=0.05, msg=f"every route back after flap {i}")
-        assert time.monotonic() - t_up <= 1.0 + 0.2, f"routes back {time.monotonic() - t_up:.2f} s after link up"
+        back = _since_until(t_up, lambda: lab.check_routes(), 3, f"every route back after flap {i}")
+        assert back <= 1.0 + 0.2, f"routes back {back:.2f} s after link up"
         # let the sessions settle past a hold time before the next flap is judged
         stays_true(lambda: _flaps(lab) == flaps0, HOLD + 0.5, interval=0.25,
-                   msg=f"no session flap after link flap {i}")
+                   msg=f"no session flap after link flap {i} ({_outage_note(outage)})")
     for h in lab.hosts:
         assert mon.deletes(h) == [], f"{h.name}: proto 77 routes deleted: {mon.deletes(h)}"
         assert _established_lines(h) == est0[h.name], f"{h.name}: a session was established again"
@@ -123,8 +198,7 @@ def test_switch_port_flaps_2s(make_lab):
     assert _flaps(lab) == flaps0
     kicks = [l for l in flapped.log_text().splitlines() if "kicked" in l]
     assert len(kicks) == FLAPS, kicks
-    text = flapped.log_text()
-    assert "carrier lost" in text, "a carrier loss must be logged as such"
+    assert down_seen, f"{flapped.name}'s show summary json never said carrier false"
     lab.check_routes()
 
 
@@ -133,20 +207,53 @@ def lab_ip_lan(lab, *args):
 
 
 def test_lossy_lan_60s(make_lab):
-    """20 % frame loss on the LAN for 60 s: at most one session flap over the lab."""
+    """20 % loss and 200 ms delay on the LAN (labswitch.py) for 60 s: at most one session flap."""
     lab = make_lab(3)
     lab.start_all(timers=(KEEPALIVE, HOLD))
     lab.wait_converged(timeout=15)
     flaps0 = _flaps(lab)
-    rules = ("add table bridge hgwloss; "
-             "add chain bridge hgwloss lossy { type filter hook forward priority 0; }; "
-             "add rule bridge hgwloss lossy numgen random mod 100 < 20 drop")
-    subprocess.run(["ip", "netns", "exec", lab.lan_ns, "nft", rules], check=True, timeout=10)
-    try:
-        # the deliberate 60 s of loss, sampled every second
+    with UserspaceSwitch(lab, loss=LOSS, delay=DELAY) as sw:
+        # the deliberate 60 s of a lossy, slow LAN, sampled every second
         stays_true(lambda: _session_flaps(lab, flaps0) <= 1, 60, interval=1.0,
-                   msg="at most one session flap under 20 % loss")
-    finally:
-        subprocess.run(["ip", "netns", "exec", lab.lan_ns, "nft", "delete", "table", "bridge", "hgwloss"],
-                       check=False, timeout=10)
+                   msg=f"at most one session flap under {LOSS:.0%} loss and {DELAY * 1000:.0f} ms delay")
+        counters = sw.stop()
+    print(f"session flaps: {_session_flaps(lab, flaps0)}; switch: {counters}")
+    words = counters.split()
+    n_out, n_dropped = int(words[4]), int(words[6])
+    # the switch did carry the LAN, with the loss asked for
+    assert n_out > 500 and abs(n_dropped / (n_out + n_dropped) - LOSS) < 0.05, counters
     lab.wait_converged(timeout=15)
+
+
+def test_eth0_admin_flaps_2s(make_lab):
+    """The host's own eth0 admin down for 2 s and up, 10 times: no session drops, peers withdraw nothing."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    flaps0 = _flaps(lab)
+    est0 = {h.name: _established_lines(h) for h in lab.hosts}
+    mon = RouteMonitor(lab)
+    flapped, peers = h1, (h0, h2)
+    expected = lab.expected_routes(flapped)
+    for i in range(FLAPS):
+        outage = _flap(flapped.ns, "eth0", lambda k: _rib_full_one(peers[k % len(peers)]),
+                       f"full RIBs on the peers during outage {i}")
+        t_up = time.monotonic()
+        back = _since_until(t_up, lambda: flapped.route_set() == expected, 3,
+                            f"{flapped.name}'s routes back after flap {i}")
+        assert back <= ROUTES_BACK, f"{flapped.name}'s routes back {back:.2f} s after eth0 up"
+        stays_true(lambda: _flaps(lab) == flaps0, HOLD + 0.5, interval=0.25,
+                   msg=f"no session flap after eth0 flap {i} ({_outage_note(outage)})")
+    for h in peers:
+        assert mon.lines(h) == [], f"{h.name}: proto 77 routes changed: {mon.lines(h)}"
+    # the kernel took the flapped host's routes silently; fib wrote them back
+    assert mon.deletes(flapped) == [], mon.deletes(flapped)
+    assert len(mon.lines(flapped)) == FLAPS * len(expected), mon.lines(flapped)
+    for h in lab.hosts:
+        assert _established_lines(h) == est0[h.name], f"{h.name}: a session was established again"
+        assert _removed_lines(h) == [], f"{h.name}: {_removed_lines(h)}"
+    assert _flaps(lab) == flaps0
+    kicks = [l for l in flapped.log_text().splitlines() if "kicked" in l]
+    assert len(kicks) == FLAPS, kicks
+    lab.check_routes()
