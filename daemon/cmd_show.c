@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
+#include "liveness.h"
 #include "log.h"
 #include "peer.h"
 #include "session.h"
@@ -58,6 +59,7 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	struct hgw_prefix leased[2];
 	struct listen_stats ls;
 	struct hostnet_status hs;
+	struct liveness_stats lv;
 	int nleased;
 	size_t i;
 
@@ -70,6 +72,7 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	listen_get_stats(d, &ls);
 	nleased = leases_own(d, leased, 2);
 	hostnet_status(d->hostnet, &hs);
+	liveness_stats(d, &lv);
 	hgw_nodeid_fmt(d->node_id, nb, sizeof(nb));
 	hgw_addr_fmt(&d->addr4, a4, sizeof(a4));
 	hgw_addr_fmt(&d->addr6, a6, sizeof(a6));
@@ -157,6 +160,15 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 		}
 		json_object_object_add(o, "uptimeMs", json_object_new_int64((int64_t)up));
 		json_object_object_add(o, "logSuppressed", json_object_new_int64((int64_t)log_suppressed()));
+		{
+			json_object *kd = json_object_new_object();
+
+			json_object_object_add(kd, "enabled", json_object_new_boolean(lv.enabled));
+			json_object_object_add(kd, "sent", json_object_new_int64((int64_t)lv.sent));
+			json_object_object_add(kd, "heard", json_object_new_int64((int64_t)lv.heard));
+			json_object_object_add(kd, "renewed", json_object_new_int64((int64_t)lv.renewed));
+			json_object_object_add(o, "keepaliveDatagrams", kd);
+		}
 		ctl_json(x->c, o);
 		return CTL_OK;
 	}
@@ -186,6 +198,11 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	ctl_printf(x->c, "interface: %s%s, %s, carrier %s", d->cfg.ifname[0] ? d->cfg.ifname : "-",
 	    hs.ifauto ? " (auto)" : "", kernel_if_up(d->kernel) ? "up" : "down",
 	    kernel_if_carrier(d->kernel) ? "on" : "off");
+	if (lv.enabled)
+		ctl_printf(x->c, "keepalive datagrams: on; %llu sent, %llu heard, %llu hold times renewed",
+		    (unsigned long long)lv.sent, (unsigned long long)lv.heard, (unsigned long long)lv.renewed);
+	else
+		ctl_printf(x->c, "keepalive datagrams: off%s", d->tls != NULL ? " (TLS)" : "");
 	ctl_printf(x->c, "forward ip: %s", hs.forward4 < 0 ? "unknown" : hs.forward4 ? "on" : "off");
 	if (hs.need6)
 		ctl_printf(x->c, "forward ipv6: %s", hs.forward6 < 0 ? "unknown" : hs.forward6 ? "on" : "off");

@@ -213,7 +213,7 @@ dgram_send_one(void *arg, struct peer *p)
 	uint8_t b[KA_DGRAM_LEN];
 	int fd = dg.fd[p->addr.family == AF_INET6];
 
-	if (p->est == NULL || fd < 0)
+	if (p->est == NULL || fd < 0 || !peer_has_cap(p, HGW_CAP_KA_DGRAM))
 		return;
 	dgram_encode(b, d->node_id);
 	hgw_addr_to_sockaddr(&p->addr, p->remote_port ? p->remote_port : p->port, &ss, &len);
@@ -256,7 +256,7 @@ dgram_rx(evutil_socket_t fd, short what, void *arg)
 		if (n != KA_DGRAM_LEN || memcmp(b, ka_magic, 4) != 0 || b[4] != 1 || d->tls != NULL)
 			continue;
 		if (hgw_addr_from_sockaddr((struct sockaddr *)&ss, &a, &port) < 0 ||
-		    (p = peer_find(d, &a)) == NULL || p->est == NULL)
+		    (p = peer_find(d, &a)) == NULL || !peer_has_cap(p, HGW_CAP_KA_DGRAM))
 			continue;
 		memcpy(&id, b + 8, 4);
 		if (ntohl(id) != p->node_id)
@@ -291,9 +291,24 @@ dgram_open(struct hgwd *d, int family)
 	return fd;
 }
 
+/* Without TLS, TCP keepalives go once per negotiated interval, as the
+ * protocol says: to a peer that sends and believes keepalive datagrams,
+ * they carry the link-flap margin; a peer without them (an older hgwd, a
+ * load generator) has none (a link flap under the hold time may then drop
+ * its session). Over TLS, where datagrams are off, SESSION_KA_DIV TCP
+ * keepalives per interval carry the margin instead (registered only then). */
+static void
+dgram_peer_up(void *arg, struct peer *p)
+{
+	(void)arg;
+	if (p->est != NULL)
+		session_set_keepalive_div(p->est, 1);
+}
+
 int
 liveness_init(struct hgwd *d)
 {
+	struct peer_listener l;
 	struct timeval tv;
 	uint32_t ms = d->cfg.keepalive_ms / KA_DGRAM_DIV;
 	int i, fams[2] = { AF_INET, AF_INET6 };
@@ -316,6 +331,17 @@ liveness_init(struct hgwd *d)
 	tv.tv_usec = (ms % 1000) * 1000;
 	if ((dg.tx = event_new(d->base, -1, EV_PERSIST, dgram_tx, d)) == NULL || event_add(dg.tx, &tv) < 0)
 		goto fail;
+	/* Not over TLS: a datagram is not authenticated, so it is neither
+	 * sent nor believed there, and HELLO does not offer it. */
+	if (d->tls == NULL) {
+		memset(&l, 0, sizeof(l));
+		l.name = "liveness";
+		l.caps = HGW_CAP_KA_DGRAM;
+		l.up = dgram_peer_up;
+		l.arg = d;
+		if (peer_subscribe(d, &l) < 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	log_warnx("liveness: cannot set up keepalive datagrams");
@@ -342,4 +368,13 @@ liveness_free(void)
 	if (resolve_ev != NULL)
 		event_free(resolve_ev);
 	resolve_ev = NULL;
+}
+
+void
+liveness_stats(const struct hgwd *d, struct liveness_stats *st)
+{
+	st->enabled = d->tls == NULL && dg.tx != NULL;
+	st->sent = dg.sent;
+	st->heard = dg.heard;
+	st->renewed = dg.renewed;
 }

@@ -2,6 +2,8 @@
 #ifndef HGW_LIVENESS_H
 #define HGW_LIVENESS_H
 
+#include <stdint.h>
+
 struct hgwd;
 
 /* The LAN interface changed (main.c's kernel link callback): when it stops
@@ -16,5 +18,11 @@ void liveness_link_changed(struct hgwd *d);
  * the peers and the listener are set up, free at exit. 0 or -1. */
 int liveness_init(struct hgwd *d);
 void liveness_free(void);
+/* Keepalive datagrams: on (a socket open, not over TLS), and counters. */
+struct liveness_stats {
+	int enabled;
+	uint64_t sent, heard, renewed;
+};
+void liveness_stats(const struct hgwd *d, struct liveness_stats *st);
 
 #endif

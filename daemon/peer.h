@@ -18,7 +18,7 @@
 struct event;
 
 #define PEER_MAX_SESSIONS	3
-#define PEER_MAX_LISTENERS	8
+#define PEER_MAX_LISTENERS	12
 
 /* Why a peer's established session ended. */
 enum peer_down_reason {

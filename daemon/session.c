@@ -35,6 +35,7 @@ struct session {
 	int outbound;
 	struct event *hold_ev, *ka_ev, *close_ev;
 	uint32_t hold_ms, ka_ms;
+	uint32_t ka_div;			/* keepalives per interval; 0: SESSION_KA_DIV */
 	struct hgw_hello hello;		/* the peer's, once received */
 	uint64_t started_ms, established_ms;
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs */
@@ -288,14 +289,17 @@ send_hello(struct session *s)
 
 /* The state machine. */
 
-/* Keepalives go out four times per negotiated interval: a frame lost
- * to a link flap leaves the peer's hold timer a quarter interval
- * older, not a whole one (the margin a flap under the hold needs). */
+/* Keepalives go out ka_div times per negotiated interval: four by
+ * default, so that a frame lost to a link flap leaves the peer's hold
+ * timer a quarter interval older, not a whole one (the margin a flap
+ * under the hold needs); once per interval where keepalive datagrams
+ * (liveness.c) give that margin instead, at a fraction of the cost. */
 static void
 ka_arm(struct session *s)
 {
 	struct timeval tv;
-	uint32_t ka = s->ka_ms / 4 ? s->ka_ms / 4 : 1;
+	uint32_t div = s->ka_div ? s->ka_div : SESSION_KA_DIV;
+	uint32_t ka = s->ka_ms / div ? s->ka_ms / div : 1;
 
 	tv.tv_sec = ka / 1000;
 	tv.tv_usec = (ka % 1000) * 1000;
@@ -333,6 +337,14 @@ session_kick(struct session *s)
 	timer_ms(s->hold_ev, s->hold_ms);
 	ka_arm(s);
 	session_send_keepalive(s);
+}
+
+void
+session_set_keepalive_div(struct session *s, uint32_t div)
+{
+	s->ka_div = div;
+	if (s->ka_ev != NULL && event_pending(s->ka_ev, EV_TIMEOUT, NULL))
+		ka_arm(s);
 }
 
 int

@@ -96,6 +96,10 @@ void session_kick(struct session *s);
  * session, a few hold times later). 1 when the hold time was renewed. */
 #define SESSION_HEARD_HOLDS	3
 int session_heard(struct session *s);
+/* Keepalives per negotiated interval: SESSION_KA_DIV (4) unless set; 1
+ * where keepalive datagrams carry the link-flap margin (liveness.c). */
+#define SESSION_KA_DIV	4
+void session_set_keepalive_div(struct session *s, uint32_t div);
 void session_send_notify(struct session *s, int code, int sub, const char *text);
 
 enum hgw_state session_state(const struct session *s);

@@ -40,8 +40,9 @@ enum hgw_msg_type {
 #define HGW_CAP_LEASES		0x00000008u
 #define HGW_CAP_GRACEFUL_RESTART 0x00000010u	/* HELLO carries HGW_HELLO_EXT_GR */
 #define HGW_CAP_VXLAN		0x00000020u	/* HELLO carries HGW_HELLO_EXT_VTEP */
+#define HGW_CAP_KA_DGRAM	0x00000040u	/* sends and believes keepalive datagrams */
 #define HGW_CAP_KNOWN		(HGW_CAP_IPV4 | HGW_CAP_IPV6 | HGW_CAP_MEMBERS | HGW_CAP_LEASES | \
-	HGW_CAP_GRACEFUL_RESTART | HGW_CAP_VXLAN)
+	HGW_CAP_GRACEFUL_RESTART | HGW_CAP_VXLAN | HGW_CAP_KA_DGRAM)
 
 /* HELLO extensions after the hostname: type (1), length (1), value. An
  * unknown type is skipped; a known one must have its exact length. */

@@ -257,3 +257,44 @@ def test_eth0_admin_flaps_2s(make_lab):
     kicks = [l for l in flapped.log_text().splitlines() if "kicked" in l]
     assert len(kicks) == FLAPS, kicks
     lab.check_routes()
+
+
+def _msgs_out(h, peer):
+    return h.peers()[peer.lan_ip]["messagesOut"]
+
+
+def _rate(fn, secs):
+    """Increase of fn() per second over a window of ``secs``."""
+    a, t0 = fn(), time.monotonic()
+    time.sleep(secs)  # a measuring window, not a wait for a condition
+    return (fn() - a) / (time.monotonic() - t0)
+
+
+def test_keepalive_cadence_datagrams_and_tls(make_lab, tmp_path):
+    """Between two hgwd nodes without TLS, the TCP stream carries one KEEPALIVE per interval and
+    keepalive datagrams (capability bit 6) go four times per interval each way and renew the hold
+    time; over TLS (PSK) there are no datagrams and four KEEPALIVEs per interval carry the margin."""
+    lab = make_lab(2)
+    h0, h1 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    ka0 = h0.hgwsh("show summary json", parse_json=True)["keepaliveDatagrams"]
+    assert ka0["enabled"] is True, ka0
+    tcp = _rate(lambda: _msgs_out(h0, h1), 4.0)
+    assert 0.5 <= tcp <= 2.0, f"{tcp:.2f} frames/s on the TCP stream: one KEEPALIVE a second expected"
+    ka1 = h0.hgwsh("show summary json", parse_json=True)["keepaliveDatagrams"]
+    assert ka1["sent"] - ka0["sent"] >= 10, (ka0, ka1)     # 4 a second to one peer, ~4 s
+    assert ka1["renewed"] - ka0["renewed"] >= 10, (ka0, ka1)
+    for h in lab.hosts:
+        h.stop()
+
+    key = tmp_path / "mesh.key"
+    key.write_text(subprocess.run(["openssl", "rand", "-hex", "32"], check=True,
+                                  capture_output=True, text=True).stdout)
+    key.chmod(0o600)
+    lab.start_all(timers=(KEEPALIVE, HOLD), extra_config=f"secret-file {key}")
+    lab.wait_converged(timeout=15)
+    summ = h0.hgwsh("show summary json", parse_json=True)["keepaliveDatagrams"]
+    assert summ["enabled"] is False and summ["renewed"] == 0, summ
+    tcp = _rate(lambda: _msgs_out(h0, h1), 4.0)
+    assert 3.0 <= tcp <= 6.0, f"{tcp:.2f} frames/s over TLS: four KEEPALIVEs a second expected"
