@@ -118,7 +118,7 @@ EXTRA_DIST += tests/lab/run.sh tests/lab/hgwlab.py tests/lab/conftest.py tests/l
 	tests/setup.sh tests/check.sh tests/demo.sh
 # The lab library by concern (hgwlab.py re-exports them all); tests/bench/bench.py imports labproc and labdaemon.
 EXTRA_DIST += tests/lab/labproc.py tests/lab/labtopo.py tests/lab/labdaemon.py tests/lab/labexpect.py \
-	tests/lab/lablease.py
+	tests/lab/lablease.py tests/lab/labswitch.py
 EXTRA_DIST += tests/lsan.supp
 # Issue 13 (service): the golden configs of log/http/protocol names, and the lab test.
 EXTRA_DIST += tests/conf/19.conf tests/conf/19.ok tests/conf/20.conf tests/conf/20.ok \
