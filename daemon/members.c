@@ -31,6 +31,7 @@
  * then at most once in NEWS_MS, gathered in one frame per peer: sent one
  * frame per session per peer, a mesh of n forming sends n^3 frames (a
  * million, each a TCP segment, for 100 nodes from one seed). */
+#define GONE_MAX	64	/* removed neighbors remembered */
 #define NEWS_MS		100
 
 struct pending {
@@ -54,7 +55,23 @@ struct members {
 	size_t nnews, news_cap;
 	struct event *news_ev;
 	uint64_t news_ms;		/* the last flush */
+	/* Neighbors the operator removed from the configuration: not learned
+	 * again from member lists or beacons (the operator ended that peering)
+	 * until configured again or a restart; they may still dial us. */
+	struct hgw_addr gone[GONE_MAX];
+	size_t ngone, gone_next;
 };
+
+static int
+is_gone(const struct members *M, const struct hgw_addr *a)
+{
+	size_t k;
+
+	for (k = 0; k < M->ngone; k++)
+		if (hgw_addr_cmp(&M->gone[k], a) == 0)
+			return 1;
+	return 0;
+}
 
 static void
 member_of(const struct peer *p, int op, struct hgw_member *m)
@@ -184,6 +201,11 @@ learn(struct hgwd *d, const struct hgw_addr *a, uint16_t port, uint32_t node_id,
 	if (node_id == d->node_id || hgw_addr_cmp(a, &d->addr4) == 0 ||
 	    hgw_addr_cmp(a, &d->addr6) == 0)
 		return;
+	if (peer_find(d, a) == NULL && is_gone(d->members, a)) {
+		log_debug(LOG_CAT_PEER, "member %s (%s) was removed from the configuration: not dialled",
+		    hgw_addr_fmt(a, ab, sizeof(ab)), how);
+		return;
+	}
 	if (!peer_on_lan(d, a)) {	/* only inside the LAN (or the allow list) */
 		log_debug(LOG_CAT_PEER, "member %s (%s) is outside the LAN subnet: not dialled",
 		    hgw_addr_fmt(a, ab, sizeof(ab)), how);
@@ -286,7 +308,7 @@ on_frame(void *arg, struct peer *from, const uint8_t *body, size_t len)
 			refused++;
 			continue;
 		}
-		if (queued(M, &m.addr))
+		if (queued(M, &m.addr) || is_gone(M, &m.addr))
 			continue;
 		q = &M->queue[M->nq++];
 		q->addr = m.addr;
@@ -455,8 +477,27 @@ members_stop(struct hgwd *d)
 }
 
 void
-members_reconfigure(struct hgwd *d)
+members_reconfigure(struct hgwd *d, const struct config *old)
 {
+	struct members *M = d->members;
+	size_t i, k;
+
+	/* Forget what is configured again; remember what was removed. */
+	for (k = 0; M != NULL && k < M->ngone; )
+		if (config_find_neighbor(&d->cfg, &M->gone[k]) != NULL)
+			M->gone[k] = M->gone[--M->ngone];
+		else
+			k++;
+	for (i = 0; M != NULL && old != NULL && i < old->nneighbors; i++) {
+		const struct hgw_addr *a = &old->neighbors[i].addr;
+
+		if (config_find_neighbor(&d->cfg, a) != NULL || is_gone(M, a))
+			continue;
+		if (M->ngone < GONE_MAX)
+			M->gone[M->ngone++] = *a;
+		else
+			M->gone[M->gone_next++ % GONE_MAX] = *a;	/* the oldest make room */
+	}
 	if (!d->cfg.discovery)
 		members_stop(d);
 	else

@@ -12,6 +12,10 @@ int members_init(struct hgwd *d);	/* subscribes to peer events */
 int members_start(struct hgwd *d);	/* discovery, when configured */
 void members_stop(struct hgwd *d);
 void members_free(struct hgwd *d);
-void members_reconfigure(struct hgwd *d);
+struct config;
+/* After a reload (old: the configuration before it): discovery on or off;
+ * neighbors removed are not learned again from member lists or beacons
+ * until configured again (they may still dial us). */
+void members_reconfigure(struct hgwd *d, const struct config *old);
 
 #endif

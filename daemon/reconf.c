@@ -122,7 +122,7 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 	encap_update(d);
 	peers_reconfigure(d);
 	leases_reconfigure(d);
-	members_reconfigure(d);
+	members_reconfigure(d, &old);
 	log_reconfigure(&old, &d->cfg);
 	http_config_changed(d);
 	subnetenv_update(d);

@@ -66,7 +66,8 @@ def dial_attempts(dialers, target, duration: float) -> dict:
 
 
 def test_member_leaving_cleanly_is_forgotten_at_once(make_lab):
-    """h3 leaves (shutdown; learned from the seed by h1 and h2, dialled in to h0): at once (1 s,
+    """h3 leaves (shutdown; learned by h1 and h2 from the seed or from each other's member news,
+    dialled in to h0): at once (1 s,
     the polling included) it is in no host's show members or show peers (its lease
     stays reserved).
     The seed h0 leaves (shutdown): it is a configured neighbor, so the others keep it,
@@ -76,7 +77,8 @@ def test_member_leaving_cleanly_is_forgotten_at_once(make_lab):
     start_leasing(lab.hosts, seed=h0, hold="1h")
     leases = lab.wait_lease_mesh()
     for h in (h1, h2):
-        assert h.members()[h3.lan_ip]["source"] in ("dialled us", f"from peer {h0.lan_ip}")
+        # Member news is gathered (up to 100 ms): h3 may reach one through the other first.
+        assert h.members()[h3.lan_ip]["source"] in ("dialled us", *(f"from peer {x.lan_ip}" for x in (h0, h1, h2)))
 
     t0 = time.monotonic()
     assert h3.leave() == 0
