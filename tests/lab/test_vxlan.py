@@ -193,7 +193,11 @@ def test_mesh_network_admission(make_lab):
     # Without the mesh-network for LAN B, h1 refuses it: no session, no route.
     h1.stop()
     h1.start(config=t.config(h1, neighbors=[h0], mesh=("A",)))
-    wait_until(lambda: route_ok(t, h1, h0) and route_ok(t, h0, h1), 10)
+    # The stop was a graceful restart: h1 adopts its earlier routes (h2's too) and keeps
+    # them until its initial sync is over; judge after that.
+    wait_until(lambda: route_ok(t, h1, h0) and route_ok(t, h0, h1) and
+               h1.hgwsh("show summary json", parse_json=True)["initialSyncDone"], 10,
+               msg="h1 back, its initial sync over")
 
     def refused():
         p = h1.peers().get(h2.lan_ip)
