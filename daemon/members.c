@@ -138,7 +138,15 @@ news_add(struct hgwd *d, const struct hgw_member *m)
 	struct members *M = d->members;
 	uint64_t now = now_ms(), wait;
 	struct timeval tv;
+	size_t k, n;
 
+	/* Only the latest news of a member goes out: an "up" still waiting
+	 * when that member's session ends must not teach the others a member
+	 * that has just left. */
+	for (k = n = 0; k < M->nnews; k++)
+		if (hgw_addr_cmp(&M->news[k].addr, &m->addr) != 0)
+			M->news[n++] = M->news[k];
+	M->nnews = n;
 	if (grow_array((void **)&M->news, &M->news_cap, M->nnews + 1, sizeof(*M->news)) < 0)
 		return;
 	M->news[M->nnews++] = *m;
