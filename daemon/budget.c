@@ -53,7 +53,9 @@ budget_total(void)
 }
 
 int
-budget_over(size_t queued)
+budget_over(size_t queued, size_t adding)
 {
-	return queued > HGW_SESSION_OUTPUT_MAX || (used > total && queued > total / BUDGET_SHARES);
+	queued += adding;
+	return queued > HGW_SESSION_OUTPUT_MAX ||
+	    (used + adding > total && queued > total / BUDGET_SHARES);
 }

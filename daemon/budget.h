@@ -21,7 +21,8 @@ size_t budget_used(void);
 /* The budget in bytes (reconfigured with "limits output-budget"). */
 void budget_set(size_t total);
 size_t budget_total(void);
-/* Must a session with queued bytes for its peer be closed? */
-int budget_over(size_t queued);
+/* Would a session with queued bytes for its peer be over its bounds once
+ * adding more is queued? Then it is closed and they are not queued. */
+int budget_over(size_t queued, size_t adding);
 
 #endif

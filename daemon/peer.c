@@ -484,10 +484,6 @@ establish(void *owner, struct session *s)
 			    "connection collision: keeping the %s connection",
 			    session_outbound(s) ? "outbound" : "inbound");
 	}
-	if (p->ubuf == NULL && (p->ubuf = malloc(HGW_MAX_FRAME)) == NULL) {
-		session_stop(s, HGW_ERR_CEASE, HGW_CEASE_RESOURCES, "out of memory");
-		return -1;
-	}
 	p->est = s;
 	p->node_id = h->node_id;
 	policy_node_seen(d, p, 1);
@@ -504,7 +500,8 @@ establish(void *owner, struct session *s)
 		if (!p->configured)
 			p->learned = 1;
 	}
-	hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
+	free(p->ubuf);		/* a fresh UPDATE for this session */
+	p->ubuf = NULL;
 	FOREACH_LISTENER(d, l) {
 		if (l->up != NULL)
 			l->up(l->arg, p);

@@ -25,19 +25,30 @@ push_update(struct peer *p)
 	}
 }
 
+/* The UPDATE being gathered for a peer is in a frame-sized buffer taken at
+ * its first item and given back at the flush: an established peer with
+ * nothing to send holds none (a mesh of many quiet peers, or a flood of
+ * sessions that only say HELLO, would hold 64 KiB each). */
 void
 peer_flush(struct peer *p)
 {
 	push_update(p);
-	if (p->ubuf != NULL)
-		hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
+	free(p->ubuf);
+	p->ubuf = NULL;
 }
 
 void
 peer_queue(struct peer *p, const struct hgw_upd_item *it)
 {
-	if (p->est == NULL || p->ubuf == NULL)
+	if (p->est == NULL)
 		return;
+	if (p->ubuf == NULL) {
+		if ((p->ubuf = malloc(HGW_MAX_FRAME)) == NULL) {
+			session_fail_later(p->est, "out of memory for an UPDATE");
+			return;
+		}
+		hgw_upd_begin(&p->ub, p->ubuf, HGW_MAX_FRAME);
+	}
 	if (hgw_upd_add(&p->ub, it) == 0)
 		return;
 	push_update(p);

@@ -24,6 +24,7 @@
 
 #define CLOSE_LINGER_MS	1000	/* time a closing session gets to flush its NOTIFY */
 #define READ_MAX	(256 * 1024)
+#define COPY_MIN	4096	/* frames queued as a block of their own size */
 
 struct session {
 	struct hgwd *d;
@@ -40,6 +41,8 @@ struct session {
 	uint64_t started_ms, established_ms;
 	char name[HGW_ADDRSTRLEN + 8];	/* for logs */
 	int overflow;			/* too much output queued: closing */
+	size_t overflow_len;		/* the bytes that did not fit */
+	const char *fail;		/* session_fail_later's reason */
 	struct evbuffer_cb_entry *budget;	/* counts our output in budget.c */
 	int pending;			/* counted in hgwd.npending */
 	int confirmed;			/* a frame after HELLO came: the peer took our HELLO */
@@ -223,12 +226,49 @@ session_end(struct session *s, const struct session_end *end)
 
 /* Output. */
 
+static void
+free_copy(const void *data, size_t len, void *copy)
+{
+	free(copy);
+}
+
+/* Queued output costs what the budget counts. evbuffer_add alone would put
+ * a large frame in a chain rounded up to a power of two (a 40 KiB rest of a
+ * lease frame takes 64 KiB) and a small frame after a full large chain in
+ * another chain of the large one's size. So a large frame is queued as a
+ * copy of its own size, and a small one gets room for itself only. */
+static void
+queue(struct evbuffer *out, const uint8_t *buf, size_t len)
+{
+	struct evbuffer_iovec v;
+	void *copy;
+
+	if (len >= COPY_MIN && (copy = malloc(len)) != NULL) {
+		memcpy(copy, buf, len);
+		if (evbuffer_add_reference(out, copy, len, free_copy, copy) == 0)
+			return;
+		free(copy);
+	}
+	/* Room for this frame only (evbuffer_add would size a new chain after
+	 * the last one with data, the large frame's copy). */
+	if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) == 1 && v.iov_len >= len) {
+		memcpy(v.iov_base, buf, len);
+		v.iov_len = len;
+		if (evbuffer_commit_space(out, &v, 1) == 0)
+			return;
+	}
+	evbuffer_add(out, buf, len);
+}
+
 void
 session_send(struct session *s, const uint8_t *buf, size_t len)
 {
 	struct evbuffer *out;
 
-	if (s->bev == NULL || len == 0)
+	/* A session over its share is closing (from the loop): nothing more is
+	 * queued for it, so that a table sent in one go (a lease table, member
+	 * lists) to a peer that does not read costs at most its share. */
+	if (s->bev == NULL || len == 0 || s->overflow)
 		return;
 	out = bufferevent_get_output(s->bev);
 	/* Nothing queued on plain TCP: write now, sparing the event loop two
@@ -242,16 +282,29 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 			len -= (size_t)n;
 		}
 	}
-	if (len > 0)
-		bufferevent_write(s->bev, buf, len);
 	if (s->stats != NULL && s->owner != NULL)
 		s->stats->msgs_out++;
-	if (!s->overflow && budget_over(evbuffer_get_length(out))) {
+	if (len == 0)
+		return;
+	if (budget_over(evbuffer_get_length(out), len)) {
 		/* A peer that stops reading is dropped, not buffered without
 		 * bound; the close runs from the loop, not inside this send. */
 		s->overflow = 1;
+		s->overflow_len = len;
 		event_active(s->hold_ev, EV_TIMEOUT, 0);
+		return;
 	}
+	queue(out, buf, len);
+}
+
+void
+session_fail_later(struct session *s, const char *why)
+{
+	if (s->fail != NULL || s->overflow)
+		return;
+	s->fail = why;
+	s->overflow = 1;	/* nothing more is queued for it */
+	event_active(s->hold_ev, EV_TIMEOUT, 0);
 }
 
 void
@@ -646,9 +699,14 @@ session_hold(evutil_socket_t fd, short what, void *arg)
 	struct hgw_err err;
 
 	memset(&err, 0, sizeof(err));
+	if (s->fail != NULL) {
+		session_stop(s, HGW_ERR_CEASE, HGW_CEASE_RESOURCES, "%s", s->fail);
+		return;
+	}
 	if (s->overflow) {
-		session_stop(s, 0, 0, "peer stopped reading: %zu bytes queued for it (%zu for all peers)",
-		    session_queued(s), budget_used());
+		session_stop(s, 0, 0, "peer stopped reading: %zu bytes queued for it and %zu more "
+		    "would not fit (%zu queued for all peers)",
+		    session_queued(s), s->overflow_len, budget_used());
 		return;
 	}
 	switch (s->state) {

@@ -81,6 +81,9 @@ void session_orphan(struct session *s);
 void session_destroy(struct session *s);
 
 void session_send(struct session *s, const uint8_t *buf, size_t len);
+/* Ends s from the event loop with NOTIFY cease/out of resources (why, a
+ * static string, goes to the log); nothing more is sent on it before. */
+void session_fail_later(struct session *s, const char *why);
 void session_send_keepalive(struct session *s);
 /* Our link went: no KEEPALIVE is written while it is down (one left unacked
  * would put the stream into TCP's retransmission back-off, and the next frame
