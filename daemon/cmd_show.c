@@ -167,6 +167,7 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 			json_object_object_add(kd, "sent", json_object_new_int64((int64_t)lv.sent));
 			json_object_object_add(kd, "heard", json_object_new_int64((int64_t)lv.heard));
 			json_object_object_add(kd, "renewed", json_object_new_int64((int64_t)lv.renewed));
+			json_object_object_add(kd, "skipped", json_object_new_int64((int64_t)lv.skipped));
 			json_object_object_add(o, "keepaliveDatagrams", kd);
 		}
 		ctl_json(x->c, o);
@@ -199,8 +200,10 @@ cmd_show_summary(struct cmd_ctx *x, const struct cmd_args *a)
 	    hs.ifauto ? " (auto)" : "", kernel_if_up(d->kernel) ? "up" : "down",
 	    kernel_if_carrier(d->kernel) ? "on" : "off");
 	if (lv.enabled)
-		ctl_printf(x->c, "keepalive datagrams: on; %llu sent, %llu heard, %llu hold times renewed",
-		    (unsigned long long)lv.sent, (unsigned long long)lv.heard, (unsigned long long)lv.renewed);
+		ctl_printf(x->c, "keepalive datagrams: on; %llu sent, %llu heard, %llu hold times renewed, "
+		    "%llu not needed (stream acknowledged)",
+		    (unsigned long long)lv.sent, (unsigned long long)lv.heard, (unsigned long long)lv.renewed,
+		    (unsigned long long)lv.skipped);
 	else
 		ctl_printf(x->c, "keepalive datagrams: off%s", d->tls != NULL ? " (TLS)" : "");
 	ctl_printf(x->c, "forward ip: %s", hs.forward4 < 0 ? "unknown" : hs.forward4 ? "on" : "off");

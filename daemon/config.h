@@ -27,8 +27,8 @@
 #define CFG_DEFAULT_MEMBERS		256	/* learned members not yet in session */
 #define CFG_DEFAULT_MEMBERS_PER_SENDER	64	/* ... of them from one peer */
 #define CFG_MEMBERS_MAX			4096
-#define CFG_DEFAULT_DIAL_RATE		20	/* new member dials a second ... */
-#define CFG_DEFAULT_DIAL_BURST		32	/* ... and at once */
+#define CFG_DEFAULT_DIAL_RATE		50	/* new member dials a second ... */
+#define CFG_DEFAULT_DIAL_BURST		64	/* ... and at once (a sender's list) */
 #define CFG_DIAL_RATE_MAX		1000
 #define CFG_DEFAULT_OUTPUT_BUDGET	(32ull * 1024 * 1024)	/* queued for all peers */
 #define CFG_OUTPUT_BUDGET_MIN		(1ull * 1024 * 1024)

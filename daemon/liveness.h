@@ -22,6 +22,7 @@ void liveness_free(void);
 struct liveness_stats {
 	int enabled;
 	uint64_t sent, heard, renewed;
+	uint64_t skipped;	/* not sent: all the stream carried was acknowledged */
 };
 void liveness_stats(const struct hgwd *d, struct liveness_stats *st);
 

@@ -27,10 +27,16 @@
  * (new members dialled a second, and at once: a mesh of that size is learned
  * without delay); config.h has their defaults. */
 #define LEARN_MAX	CFG_MEMBERS_MAX	/* the queue's room: the largest "limits members" */
-/* Member news (a session up or down) to the other peers goes out at once,
- * then at most once in NEWS_MS, gathered in one frame per peer: sent one
- * frame per session per peer, a mesh of n forming sends n^3 frames (a
- * million, each a TCP segment, for 100 nodes from one seed). */
+/* Member news: a node that joins is introduced to the mesh by its first
+ * peers only, those its HELLO told it had no other member session yet
+ * (HGW_HELLO_EXT_MEMBERS; a node without the extension is introduced by
+ * every peer, as before it). Its later peers learned it from that news or
+ * from it; telling the whole mesh again from each of them made a mesh of
+ * 100 forming from one seed send about 130,000 MEMBERS frames, most of the
+ * CPU it took. The news goes to the introducer's other peers at once, then
+ * at most once in NEWS_MS, gathered in one frame per peer. A member that
+ * leaves is not news (a receiver watches its own session with it): its
+ * "up" still gathered is dropped. */
 #define GONE_MAX	64	/* removed neighbors remembered */
 #define NEWS_MS		100
 
@@ -147,6 +153,8 @@ news_add(struct hgwd *d, const struct hgw_member *m)
 		if (hgw_addr_cmp(&M->news[k].addr, &m->addr) != 0)
 			M->news[n++] = M->news[k];
 	M->nnews = n;
+	if (m->op != HGW_MEMBER_UP)
+		return;
 	if (grow_array((void **)&M->news, &M->news_cap, M->nnews + 1, sizeof(*M->news)) < 0)
 		return;
 	M->news[M->nnews++] = *m;
@@ -170,6 +178,36 @@ up_one(void *arg, struct peer *q)
 		member_of(q, HGW_MEMBER_UP, &c->all[c->n++]);
 }
 
+/* Does p join the mesh through us (its HELLO named no other member
+ * session), or can it not say (an older node)? Then we introduce it. */
+static int
+joining(const struct peer *p)
+{
+	const struct hgw_hello *h = p->est != NULL ? session_hello(p->est) : NULL;
+
+	return h == NULL || !h->members_up_known || h->members_up == 0;
+}
+
+static void
+count_member(void *arg, struct peer *q)
+{
+	if (peer_has_cap(q, HGW_CAP_MEMBERS))
+		(*(unsigned *)arg)++;
+}
+
+/* Our HELLO says how many member sessions we hold (0: we are joining). */
+static void
+on_hello(void *arg, struct hgw_hello *h)
+{
+	unsigned n = 0;
+
+	if (!(h->caps & HGW_CAP_MEMBERS))
+		return;
+	peer_foreach_up(arg, count_member, &n);
+	h->members_up = n > UINT16_MAX ? UINT16_MAX : (uint16_t)n;
+	h->members_up_known = 1;
+}
+
 static void
 on_peer_up(void *arg, struct peer *p)
 {
@@ -181,7 +219,7 @@ on_peer_up(void *arg, struct peer *p)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	member_of(p, HGW_MEMBER_UP, &c.m);
-	if (peer_has_cap(p, HGW_CAP_MEMBERS))
+	if (peer_has_cap(p, HGW_CAP_MEMBERS) && joining(p))
 		news_add(d, &c.m);
 	peer_foreach_up(d, up_one, &c);
 	send_to(p, c.all, c.n);
@@ -413,6 +451,7 @@ members_init(struct hgwd *d)
 	l.up = on_peer_up;
 	l.down = on_peer_down;
 	l.frame = on_frame;
+	l.hello = on_hello;
 	l.arg = d;
 	return peer_subscribe(d, &l);
 }

@@ -11,10 +11,12 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "hgwd.h"
@@ -51,6 +53,7 @@ struct session {
 	int rx_type;			/* type of the frame being applied */
 	int closing;			/* session_end runs: no second end */
 	uint64_t rx_ms;			/* the last frame the stream delivered */
+	uint64_t tx_ms;			/* the last frame we sent on it */
 };
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -284,6 +287,7 @@ session_send(struct session *s, const uint8_t *buf, size_t len)
 	}
 	if (s->stats != NULL && s->owner != NULL)
 		s->stats->msgs_out++;
+	s->tx_ms = now_ms();
 	if (len == 0)
 		return;
 	if (budget_over(evbuffer_get_length(out), len)) {
@@ -390,6 +394,27 @@ session_kick(struct session *s)
 	timer_ms(s->hold_ev, s->hold_ms);
 	ka_arm(s);
 	session_send_keepalive(s);
+}
+
+uint64_t
+session_sent_ms(const struct session *s)
+{
+	return s->tx_ms;
+}
+
+int
+session_unacked(const struct session *s)
+{
+	int n = 0;
+
+	if (s->bev == NULL)
+		return 0;
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+		return 1;
+	/* SIOCOUTQ: bytes written and not yet acknowledged by the peer */
+	if (ioctl(bufferevent_getfd(s->bev), SIOCOUTQ, &n) < 0)
+		return 1;
+	return n > 0;
 }
 
 void

@@ -99,6 +99,10 @@ void session_kick(struct session *s);
  * session, a few hold times later). 1 when the hold time was renewed. */
 #define SESSION_HEARD_HOLDS	3
 int session_heard(struct session *s);
+/* Is something we sent on s not yet acknowledged by the peer (queued here
+ * or in the kernel)? 1 also when that cannot be told. */
+int session_unacked(const struct session *s);
+uint64_t session_sent_ms(const struct session *s);	/* the last frame we sent */
 /* Keepalives per negotiated interval: SESSION_KA_DIV (4) unless set; 1
  * where keepalive datagrams carry the link-flap margin (liveness.c). */
 #define SESSION_KA_DIV	4

@@ -201,6 +201,8 @@ hgw_hello_encode(uint8_t *buf, size_t cap, const struct hgw_hello *hello)
 		need += 2 + 3;
 	if (hello->caps & HGW_CAP_VXLAN)
 		need += 2 + 12;
+	if ((hello->caps & HGW_CAP_MEMBERS) && hello->members_up_known)
+		need += 2 + 2;
 	if (need > cap)
 		return 0;
 	off = HGW_HDR_LEN;
@@ -238,6 +240,12 @@ hgw_hello_encode(uint8_t *buf, size_t cap, const struct hgw_hello *hello)
 		memcpy(buf + off + 8, hello->vtep_mac, 6);
 		off += 14;
 	}
+	if ((hello->caps & HGW_CAP_MEMBERS) && hello->members_up_known) {
+		buf[off] = HGW_HELLO_EXT_MEMBERS;
+		buf[off + 1] = 2;
+		put16(buf + off + 2, hello->members_up);
+		off += 4;
+	}
 	hgw_hdr_encode(buf, HGW_MSG_HELLO, (uint32_t)off);
 	return off;
 }
@@ -261,7 +269,8 @@ hello_ext_decode(const uint8_t *p, size_t len, struct hgw_hello *hello, struct h
 		if (elen > len - off)
 			return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
 			    "HELLO extension %u of %u bytes overruns the frame", type, elen);
-		if (type == HGW_HELLO_EXT_GR || type == HGW_HELLO_EXT_VTEP) {
+		if (type == HGW_HELLO_EXT_GR || type == HGW_HELLO_EXT_VTEP ||
+		    type == HGW_HELLO_EXT_MEMBERS) {
 			if (seen & (1u << type))
 				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
 				    "HELLO extension %u twice", type);
@@ -294,6 +303,12 @@ hello_ext_decode(const uint8_t *p, size_t len, struct hgw_hello *hello, struct h
 				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
 				    "VTEP MAC is a multicast address");
 			break;
+		case HGW_HELLO_EXT_MEMBERS:
+			if (elen != 2)
+				return seterr(err, HGW_ERR_HELLO, HGW_HELLO_MALFORMED,
+				    "members extension of %u bytes, not 2", elen);
+			hello->members_up = get16(p + off);
+			break;
 		default:
 			break;	/* a later version's: skipped */
 		}
@@ -312,6 +327,12 @@ hello_ext_decode(const uint8_t *p, size_t len, struct hgw_hello *hello, struct h
 		hello->vtep_port = 0;
 		memset(hello->vtep_mac, 0, sizeof(hello->vtep_mac));
 	}
+	/* Without it (an older node) MEMBERS still holds: how many sessions
+	 * the sender has is then unknown. */
+	if ((seen & (1u << HGW_HELLO_EXT_MEMBERS)) && (hello->caps & HGW_CAP_MEMBERS))
+		hello->members_up_known = 1;
+	else
+		hello->members_up = 0;
 	return 0;
 }
 

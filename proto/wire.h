@@ -49,6 +49,7 @@ enum hgw_msg_type {
 enum hgw_hello_ext {
 	HGW_HELLO_EXT_GR = 1,		/* restart time s (2), flags (1) */
 	HGW_HELLO_EXT_VTEP = 2,		/* VNI (4), UDP port (2), MAC (6) */
+	HGW_HELLO_EXT_MEMBERS = 3,	/* established sessions of the sender (2) */
 };
 #define HGW_GR_F_RESTARTED	0x01	/* this node restarted and kept its routes */
 #define HGW_GR_RESTART_MAX_S	3600
@@ -133,6 +134,10 @@ struct hgw_hello {
 	uint32_t vtep_vni;		/* HGW_CAP_VXLAN: 1..16777215 */
 	uint16_t vtep_port;
 	uint8_t vtep_mac[6];
+	/* HGW_CAP_MEMBERS: the sender's established sessions when it sent
+	 * this HELLO (0: it is joining; its first peers introduce it) */
+	uint16_t members_up;
+	uint8_t members_up_known;	/* 0: no extension (an older node); sent with 1 */
 };
 
 struct hgw_notify {

@@ -169,7 +169,25 @@ def parse_hello(body: bytes) -> dict:
         if len(gr) != 3:
             raise ValueError("graceful restart extension of another length than 3")
         d["gr_restart_s"], d["gr_flags"] = int.from_bytes(gr[0:2], "big"), gr[2]
+    mu = ext.get(3)     # 3: the sender's member sessions (with capability bit 2)
+    if mu is not None:
+        if len(mu) != 2:
+            raise ValueError("members extension of another length than 2")
+        d["members_up"] = int.from_bytes(mu, "big")
     return d
+
+
+def members_entries(body: bytes) -> list[dict]:
+    """A MEMBERS body: [{"op": 1 up / 2 down, "port", "node_id", "addr"}, ...]."""
+    out, off = [], 0
+    while off + 8 <= len(body):
+        op, fam = body[off], body[off + 1]
+        n = 4 if fam == 4 else 16
+        out.append({"op": op, "port": int.from_bytes(body[off + 2:off + 4], "big"),
+                    "node_id": int.from_bytes(body[off + 4:off + 8], "big"),
+                    "addr": str(ipaddress.ip_address(body[off + 8:off + 8 + n]))})
+        off += 8 + n
+    return out
 
 
 def prefix_bytes(prefix, plen=None) -> bytes:

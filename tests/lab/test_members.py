@@ -292,3 +292,37 @@ def test_discovery_multicast_forms_the_mesh(make_lab):
 def use_leases_v4(hosts, leases) -> None:
     for h in hosts:
         h.use_subnet(leases[h][4])
+
+
+def test_joining_node_is_introduced_by_its_first_peer_only(make_lab):
+    """A node's HELLO says how many member sessions it holds (extension 3; 0: it is joining).
+    Only the peers it joins through tell the mesh about it; the peers it meets later learned it
+    from that news or from it, and say nothing (in a mesh of n forming, each of them telling
+    every other made n^3 MEMBERS frames). Watched by a scripted member X connected to h0:
+    h2 joins through h1 (its only neighbor), so h0, which meets h2 later, never tells X about
+    h2; h3 joins through h0, so h0 tells X about h3 within a second."""
+    from hgwwire import CAP_IPV4, MSG_HELLO, members_entries
+    CAP_MEMBERS, MSG_MEMBERS = 0x4, 6
+    lab = make_lab(5)
+    h0, h1, h2, h3, h4 = lab.hosts
+    h0.start(neighbors=[])
+    h1.start(neighbors=[h0])
+    lab.wait_established(hosts=[h0, h1])
+    x = lab.connect(h4, h0)
+    his = x.handshake(h4.lan_ip, caps=CAP_IPV4 | CAP_MEMBERS)
+    assert his.get("members_up") == 1, f"h0's HELLO to X: {his} (one member session, h1's)"
+
+    def told_about(h):
+        return [e for f in list(x.frames) if f["type"] == MSG_MEMBERS
+                for e in members_entries(f["body"]) if e["addr"] == h.lan_ip and e["op"] == 1]
+
+    # X learns h1 from h0's list at once: the list is no news and always sent.
+    wait_until(lambda: told_about(h1), 3, msg="h0's member list to X naming h1")
+    h2.start(neighbors=[h1])
+    wait_until(lambda: h0.peers().get(h2.lan_ip, {}).get("state") == "established", 10,
+               msg="h0 and h2 in session (learned through h1)")
+    stays_true(lambda: not told_about(h2), 1.0, msg="h0 told X nothing about h2 (h1 introduced it)")
+    h3.start(neighbors=[h0])
+    wait_until(lambda: told_about(h3), 3, msg="h0 introducing h3 (it joined through h0) to X")
+    assert not told_about(h2)
+    assert all(f["type"] != MSG_HELLO or f["hello"] is not None for f in x.frames)

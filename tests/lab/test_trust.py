@@ -511,11 +511,11 @@ def test_row5_members_flood_costs_bounded_dials_and_no_stall(make_lab, caps):
     """Dual stack. The attacker's MEMBERS frames name (a) 250 LAN addresses on port 22 and
     (b) 20,000 IPv6 LAN addresses on the mesh port: (a) dials nothing (another port than
     the mesh's), (b) at most 64 are learned from one sender and dialled in a burst of at
-    most 32, then at most 20 a second (the defaults), or the numbers h0 is configured with
+    most 64, then at most 50 a second (the defaults), or the numbers h0 is configured with
     (``limits members 30 per-sender 10``, ``limits member-dials 5 burst 4``: 10 learned,
     a burst of 4, then 5 a second); h0's control socket answers within 100 ms throughout,
     h0-h1 never drops."""
-    total, per_sender, rate, burst = caps or (256, 64, 20, 32)
+    total, per_sender, rate, burst = caps or (256, 64, 50, 64)
     lab = make_lab(3, ipv6=True)
     h0, h1, h2 = lab.hosts
     extra = (f"limits members {total} per-sender {per_sender}\nlimits member-dials {rate} burst {burst}\n"

@@ -1425,8 +1425,8 @@ test_limits(void **state)
 	router(&c, &ctx);
 	assert_int_equal(c.limits.members, 256);
 	assert_int_equal(c.limits.members_per_sender, 64);
-	assert_int_equal(c.limits.dial_rate, 20);
-	assert_int_equal(c.limits.dial_burst, 32);
+	assert_int_equal(c.limits.dial_rate, 50);
+	assert_int_equal(c.limits.dial_burst, 64);
 	assert_true(c.limits.output_budget == 32ull << 20);
 	assert_int_equal(c.limits.sessions_per_source, 3);
 	OK(&c, &ctx, "interface e");
@@ -1493,7 +1493,7 @@ test_limits(void **state)
 	assert_int_equal(c.limits.members_per_sender, 64);
 	assert_int_equal(c.limits.dial_rate, 5);
 	OK(&c, &ctx, "no limits");
-	assert_int_equal(c.limits.dial_rate, 20);
+	assert_int_equal(c.limits.dial_rate, 50);
 	assert_int_equal(c.limits.sessions_per_source, 3);
 	OK(&c, &ctx, "no static-hosts 10.0.0.7/32");
 	assert_int_equal(c.nstatic_hosts, 2);

@@ -1574,6 +1574,17 @@ test_update_mutations(void **state)
 	assert_true(refused > 1000);
 }
 
+/* The HELLO the extension tests start from. */
+static void
+ext_hello(struct hgw_hello *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->node_id = 0x0a3c060a;
+	h->hold_ms = 9000;
+	h->keepalive_ms = 3000;
+	h->listen_port = 7179;
+}
+
 static void
 test_hello_extensions(void **state)
 {
@@ -1584,11 +1595,7 @@ test_hello_extensions(void **state)
 	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
 	(void)state;
-	memset(&h, 0, sizeof(h));
-	h.node_id = 0x0a3c060a;
-	h.hold_ms = 9000;
-	h.keepalive_ms = 3000;
-	h.listen_port = 7179;
+	ext_hello(&h);
 	snprintf(h.hostname, sizeof(h.hostname), "h0");
 	base = hgw_hello_encode(buf, sizeof(buf), &h) - 8;
 	/* both extensions round-trip */
@@ -1635,6 +1642,56 @@ test_hello_extensions(void **state)
 	assert_int_equal(back.caps, HGW_CAP_IPV4);
 	assert_int_equal(back.gr_restart_s, 0);
 	assert_int_equal(back.vtep_vni, 0);
+}
+
+/* Extension 3: the sender's member sessions, with capability bit 2. */
+static void
+test_hello_members_extension(void **state)
+{
+	struct hgw_hello h, back;
+	struct hgw_err err;
+	uint8_t buf[256], tmp[256];
+	size_t len, base;
+
+	(void)state;
+	ext_hello(&h);
+	h.caps = HGW_CAP_IPV4 | HGW_CAP_MEMBERS;
+	/* without the value (an older node): no extension, unknown count */
+	base = hgw_hello_encode(buf, sizeof(buf), &h) - 8;
+	assert_int_equal(hgw_hello_decode(buf + 8, base, &back, &err), 0);
+	assert_int_equal(back.caps, HGW_CAP_IPV4 | HGW_CAP_MEMBERS);
+	assert_int_equal(back.members_up_known, 0);
+	/* 0 (joining) and a count round-trip, 4 bytes on the wire */
+	h.members_up_known = 1;
+	len = hgw_hello_encode(buf, sizeof(buf), &h) - 8;
+	assert_int_equal(len, base + 4);
+	assert_int_equal(buf[8 + base], HGW_HELLO_EXT_MEMBERS);
+	assert_int_equal(buf[8 + base + 1], 2);
+	assert_int_equal(hgw_hello_decode(buf + 8, len, &back, &err), 0);
+	assert_memory_equal(&back, &h, sizeof(h));
+	h.members_up = 513;
+	len = hgw_hello_encode(buf, sizeof(buf), &h) - 8;
+	assert_int_equal(buf[8 + base + 2], 2);
+	assert_int_equal(buf[8 + base + 3], 1);
+	assert_int_equal(hgw_hello_decode(buf + 8, len, &back, &err), 0);
+	assert_int_equal(back.members_up, 513);
+	assert_int_equal(back.members_up_known, 1);
+	/* another length, or twice, is malformed */
+	memcpy(tmp, buf + 8, len);
+	tmp[base + 1] = 3;
+	tmp[len] = 0;
+	assert_int_equal(hgw_hello_decode(tmp, len + 1, &back, &err), -1);
+	assert_int_equal(err.subcode, HGW_HELLO_MALFORMED);
+	memcpy(tmp, buf + 8, len);
+	memcpy(tmp + len, buf + 8 + base, 4);
+	assert_int_equal(hgw_hello_decode(tmp, len + 4, &back, &err), -1);
+	/* without capability bit 2 it is ignored, and not sent */
+	buf[8 + 12 + 3] &= (uint8_t)~HGW_CAP_MEMBERS;
+	assert_int_equal(hgw_hello_decode(buf + 8, len, &back, &err), 0);
+	assert_int_equal(back.members_up_known, 0);
+	assert_int_equal(back.members_up, 0);
+	h.caps = HGW_CAP_IPV4;
+	assert_int_equal(hgw_hello_encode(buf, sizeof(buf), &h) - 8, base);
 }
 
 static void
@@ -1754,6 +1811,7 @@ main(void)
 		cmocka_unit_test(test_update_iter_values),
 		cmocka_unit_test(test_update_mutations),
 		cmocka_unit_test(test_hello_extensions),
+		cmocka_unit_test(test_hello_members_extension),
 		cmocka_unit_test(test_hello_notify_mutations),
 	};
 
