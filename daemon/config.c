@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,17 +103,6 @@ config_copy(struct config *dst, const struct config *src)
 	return 0;
 }
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Splits a line into words, dropping a trailing "!" or "#" comment. */
 static int
 split(char *line, char **w, int max)
@@ -177,24 +165,24 @@ st_network(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	size_t i;
 
 	if (n != 2)
-		return fail(err, errlen, "usage: %snetwork PREFIX", neg ? "no " : "");
+		return errf(err, errlen, "usage: %snetwork PREFIX", neg ? "no " : "");
 	if (hgw_prefix_parse(w[1], &p, &why) < 0) {
 		if (strcmp(why, "host bits set") == 0) {
 			struct hgw_prefix m = p;
 
 			hgw_prefix_mask(&m);
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "network %s has host bits set (did you mean %s?)",
 			    w[1], hgw_prefix_fmt(&m, buf, sizeof(buf)));
 		}
-		return fail(err, errlen, "network %s: %s", w[1], why);
+		return errf(err, errlen, "network %s: %s", w[1], why);
 	}
 	for (i = 0; i < c->nnetworks; i++)
 		if (hgw_prefix_eq(&c->networks[i], &p))
 			break;
 	if (neg) {
 		if (i == c->nnetworks)
-			return fail(err, errlen, "network %s is not configured", w[1]);
+			return errf(err, errlen, "network %s is not configured", w[1]);
 		memmove(&c->networks[i], &c->networks[i + 1],
 		    (c->nnetworks - i - 1) * sizeof(p));
 		c->nnetworks--;
@@ -203,15 +191,15 @@ st_network(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	if (i < c->nnetworks)
 		return 0;	/* already there */
 	if ((why = hgw_prefix_special(&p)) != NULL)
-		return fail(err, errlen, "network %s: %s cannot be a container network",
+		return errf(err, errlen, "network %s: %s cannot be a container network",
 		    w[1], why);
 	for (i = 0; i < c->nnetworks; i++)
 		if (hgw_prefix_overlaps(&c->networks[i], &p))
-			return fail(err, errlen, "network %s overlaps network %s",
+			return errf(err, errlen, "network %s overlaps network %s",
 			    w[1], hgw_prefix_fmt(&c->networks[i], other, sizeof(other)));
 	if (grow_array((void **)&c->networks, &c->networks_cap, c->nnetworks + 1,
 	    sizeof(p)) < 0)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	c->networks[c->nnetworks++] = p;
 	return 0;
 }
@@ -225,34 +213,34 @@ st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen
 	size_t i;
 
 	if (n < 2 || (neg && n != 2))
-		return fail(err, errlen, "usage: %sneighbor ADDRESS%s", neg ? "no " : "",
+		return errf(err, errlen, "usage: %sneighbor ADDRESS%s", neg ? "no " : "",
 		    neg ? "" : " [port N] [max-prefixes N] [allow-third-party-gateway]");
 	if (hgw_addr_parse(w[1], &a) < 0)
-		return fail(err, errlen, "neighbor %s: not an IPv4 or IPv6 address", w[1]);
+		return errf(err, errlen, "neighbor %s: not an IPv4 or IPv6 address", w[1]);
 	if (hgw_addr_is_unspec(&a))
-		return fail(err, errlen, "neighbor %s: unspecified address", w[1]);
+		return errf(err, errlen, "neighbor %s: unspecified address", w[1]);
 	if ((a.family == AF_INET && a.bytes[0] >= 224) ||
 	    (a.family == AF_INET6 && a.bytes[0] == 0xff))
-		return fail(err, errlen, "neighbor %s: multicast or broadcast address", w[1]);
+		return errf(err, errlen, "neighbor %s: multicast or broadcast address", w[1]);
 	for (k = 2; k < n; k++) {
 		if (strcmp(w[k], "port") == 0 && k + 1 < n) {
 			if (hgw_parse_uint(w[++k], 1, 65535, &port) < 0)
-				return fail(err, errlen, "neighbor: port '%s' is not 1..65535", w[k]);
+				return errf(err, errlen, "neighbor: port '%s' is not 1..65535", w[k]);
 		} else if (strcmp(w[k], "max-prefixes") == 0 && k + 1 < n) {
 			if (hgw_parse_uint(w[++k], 1, 0xffffffffUL, &maxp) < 0)
-				return fail(err, errlen,
+				return errf(err, errlen,
 				    "neighbor: max-prefixes '%s' is not 1..4294967295", w[k]);
 		} else if (strcmp(w[k], "allow-third-party-gateway") == 0)
 			third = 1;
 		else
-			return fail(err, errlen, "neighbor: unknown or incomplete option '%s'", w[k]);
+			return errf(err, errlen, "neighbor: unknown or incomplete option '%s'", w[k]);
 	}
 	for (i = 0; i < c->nneighbors; i++)
 		if (hgw_addr_cmp(&c->neighbors[i].addr, &a) == 0)
 			break;
 	if (neg) {
 		if (i == c->nneighbors)
-			return fail(err, errlen, "neighbor %s is not configured", w[1]);
+			return errf(err, errlen, "neighbor %s is not configured", w[1]);
 		memmove(&c->neighbors[i], &c->neighbors[i + 1],
 		    (c->nneighbors - i - 1) * sizeof(c->neighbors[0]));
 		c->nneighbors--;
@@ -261,7 +249,7 @@ st_neighbor(struct config *c, int neg, char **w, int n, char *err, size_t errlen
 	if (i == c->nneighbors) {
 		if (grow_array((void **)&c->neighbors, &c->neighbors_cap,
 		    c->nneighbors + 1, sizeof(c->neighbors[0])) < 0)
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		c->nneighbors++;
 	}
 	c->neighbors[i].addr = a;
@@ -281,15 +269,15 @@ st_prefix_list(struct hgw_prefix **list, size_t *n, size_t *cap, int neg, char *
 	size_t i;
 
 	if (nw != 2)
-		return fail(err, errlen, "usage: %s%s PREFIX", neg ? "no " : "", w[0]);
+		return errf(err, errlen, "usage: %s%s PREFIX", neg ? "no " : "", w[0]);
 	if (hgw_prefix_parse(w[1], &p, &why) < 0)
-		return fail(err, errlen, "%s %s: %s", w[0], w[1], why);
+		return errf(err, errlen, "%s %s: %s", w[0], w[1], why);
 	for (i = 0; i < *n; i++)
 		if (hgw_prefix_eq(&(*list)[i], &p))
 			break;
 	if (neg) {
 		if (i == *n)
-			return fail(err, errlen, "%s %s is not configured", w[0], w[1]);
+			return errf(err, errlen, "%s %s is not configured", w[0], w[1]);
 		memmove(&(*list)[i], &(*list)[i + 1], (*n - i - 1) * sizeof(p));
 		(*n)--;
 		return 0;
@@ -297,7 +285,7 @@ st_prefix_list(struct hgw_prefix **list, size_t *n, size_t *cap, int neg, char *
 	if (i < *n)
 		return 0;
 	if (grow_array((void **)list, cap, *n + 1, sizeof(p)) < 0)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	(*list)[(*n)++] = p;
 	return 0;
 }
@@ -324,11 +312,11 @@ st_encap(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 			goto usage;
 		if (strcmp(w[k], "vni") == 0) {
 			if (hgw_parse_uint(w[k + 1], 1, 16777215, &vni) < 0)
-				return fail(err, errlen, "encap vxlan: vni '%s' is not 1..16777215",
+				return errf(err, errlen, "encap vxlan: vni '%s' is not 1..16777215",
 				    w[k + 1]);
 		} else if (strcmp(w[k], "port") == 0) {
 			if (hgw_parse_uint(w[k + 1], 1, 65535, &port) < 0)
-				return fail(err, errlen, "encap vxlan: port '%s' is not 1..65535",
+				return errf(err, errlen, "encap vxlan: port '%s' is not 1..65535",
 				    w[k + 1]);
 		} else
 			goto usage;
@@ -338,7 +326,7 @@ st_encap(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	c->vxlan_port = (uint16_t)port;
 	return 0;
 usage:
-	return fail(err, errlen, "usage: encap none | encap vxlan [vni N] [port P]");
+	return errf(err, errlen, "usage: encap none | encap vxlan [vni N] [port P]");
 }
 
 /* "cluster-network P [subnet-length N]": accepted prefixes lie inside P;
@@ -352,15 +340,15 @@ st_cluster(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	int fi;
 
 	if (n != 2 && !(n == 4 && strcmp(w[2], "subnet-length") == 0))
-		return fail(err, errlen, "usage: %scluster-network PREFIX [subnet-length N]",
+		return errf(err, errlen, "usage: %scluster-network PREFIX [subnet-length N]",
 		    neg ? "no " : "");
 	if (hgw_prefix_parse(w[1], &p, &why) < 0)
-		return fail(err, errlen, "cluster-network %s: %s", w[1], why);
+		return errf(err, errlen, "cluster-network %s: %s", w[1], why);
 	fi = p.family == AF_INET ? 0 : 1;
 	if (n == 4 && (hgw_parse_uint(w[3], (unsigned long)p.plen + 1,
 	    (unsigned long)hgw_family_bits(p.family), &len) < 0 ||
 	    len - p.plen > 24))
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "cluster-network %s: subnet-length '%s' must be longer than /%u, at most /%d and at most 24 bits more",
 		    w[1], w[3], p.plen, hgw_family_bits(p.family));
 	if (st_prefix_list(&c->clusters, &c->nclusters, &c->clusters_cap, neg, w, 2,
@@ -373,7 +361,7 @@ st_cluster(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	}
 	if (len) {
 		if (c->lease_len[fi] && !hgw_prefix_eq(&c->lease_net[fi], &p))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "cluster-network %s: only one %s cluster network can have a subnet-length",
 			    w[1], fi ? "IPv6" : "IPv4");
 		c->lease_net[fi] = p;
@@ -409,9 +397,9 @@ static int
 st_path(char *dst, const char *kw, const char *path, char *err, size_t errlen)
 {
 	if (strlen(path) >= CFG_PATH_MAX)
-		return fail(err, errlen, "%s: path too long", kw);
+		return errf(err, errlen, "%s: path too long", kw);
 	if (path[0] != '/')
-		return fail(err, errlen, "%s: '%s' is not an absolute path", kw, path);
+		return errf(err, errlen, "%s: '%s' is not an absolute path", kw, path);
 	strcpy(dst, path);
 	return 0;
 }
@@ -428,12 +416,12 @@ st_tls(struct config *c, char **w, int n, char *err, size_t errlen)
 		    strcmp(w[k], "key") == 0 ? key : strcmp(w[k], "crl") == 0 ? crl : NULL;
 
 		if (dst == NULL)
-			return fail(err, errlen, "tls: unknown option '%s'", w[k]);
+			return errf(err, errlen, "tls: unknown option '%s'", w[k]);
 		if (st_path(dst, w[k], w[k + 1], err, errlen) < 0)
 			return -1;
 	}
 	if (k != n || !ca[0] || !cert[0] || !key[0])
-		return fail(err, errlen, "usage: tls ca FILE cert FILE key FILE [crl FILE]");
+		return errf(err, errlen, "usage: tls ca FILE cert FILE key FILE [crl FILE]");
 	strcpy(c->tls_crl, crl);
 	strcpy(c->tls_ca, ca);
 	strcpy(c->tls_cert, cert);
@@ -449,7 +437,7 @@ st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
 	int i;
 
 	if (n < 3 || n % 2 == 0)
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "usage: timers keepalive SECONDS hold SECONDS | timers startup SECONDS | timers giveup SECONDS");
 	for (i = 1; i + 1 < n; i += 2) {
 		uint32_t *dst;
@@ -468,14 +456,14 @@ st_timers(struct config *c, char **w, int n, char *err, size_t errlen)
 			dst = &giveup;
 			min = 1000;
 		} else
-			return fail(err, errlen, "timers: unknown timer '%s'", w[i]);
+			return errf(err, errlen, "timers: unknown timer '%s'", w[i]);
 		if (hgw_parse_seconds_ms(w[i + 1], min, 3600000, dst) < 0)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "timers %s: '%s' is not a number of seconds from %u.%u to 3600 with at most one decimal",
 			    w[i], w[i + 1], min / 1000, (min % 1000) / 100);
 	}
 	if (ka >= hold)
-		return fail(err, errlen, "timers: keepalive must be less than hold");
+		return errf(err, errlen, "timers: keepalive must be less than hold");
 	c->keepalive_ms = ka;
 	c->hold_ms = hold;
 	c->startup_ms = startup;
@@ -498,7 +486,7 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 		return 0;
 	}
 	if (n < 3 || n % 2 == 0)
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "usage: kernel [protocol N] [table N] [metric N] | kernel off");
 	for (i = 1; i + 1 < n; i += 2) {
 		if (strcmp(w[i], "protocol") == 0) {
@@ -506,7 +494,7 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 
 			if (w[i + 1][0] >= '0' && w[i + 1][0] <= '9') {
 				if (hgw_parse_uint(w[i + 1], 5, 255, &v) < 0)
-					return fail(err, errlen,
+					return errf(err, errlen,
 					    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
 					    w[i + 1]);
 				c->kernel_proto = (uint8_t)v;
@@ -515,11 +503,11 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 			}
 			if (strlen(w[i + 1]) >= CFG_PROTO_NAME_MAX ||
 			    (pr = config_proto_lookup(w[i + 1])) < 0)
-				return fail(err, errlen,
+				return errf(err, errlen,
 				    "kernel protocol '%s': not a number nor a name in "
 				    CFG_RT_PROTOS " or " CFG_RT_PROTOS_DIR "/*.conf", w[i + 1]);
 			if (pr < 5)
-				return fail(err, errlen,
+				return errf(err, errlen,
 				    "kernel protocol '%s' is not 5..255 (0..4 belong to the kernel)",
 				    w[i + 1]);
 			c->kernel_proto = (uint8_t)pr;
@@ -527,17 +515,17 @@ st_kernel(struct config *c, char **w, int n, char *err, size_t errlen)
 		} else if (strcmp(w[i], "table") == 0) {
 			if (hgw_parse_uint(w[i + 1], 1, 0xffffffffUL, &v) < 0 ||
 			    v == 255)
-				return fail(err, errlen,
+				return errf(err, errlen,
 				    "kernel table '%s' is not 1..4294967295 (255 is the local table)",
 				    w[i + 1]);
 			c->kernel_table = (uint32_t)v;
 		} else if (strcmp(w[i], "metric") == 0) {
 			if (hgw_parse_uint(w[i + 1], 0, 0xffffffffUL, &v) < 0)
-				return fail(err, errlen, "kernel metric '%s' is not a number",
+				return errf(err, errlen, "kernel metric '%s' is not a number",
 				    w[i + 1]);
 			c->kernel_metric = (uint32_t)v;
 		} else
-			return fail(err, errlen, "kernel: unknown option '%s'", w[i]);
+			return errf(err, errlen, "kernel: unknown option '%s'", w[i]);
 	}
 	c->kernel_on = 1;
 	return 0;
@@ -549,14 +537,14 @@ st_address(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	struct hgw_addr a;
 
 	if (n != 2)
-		return fail(err, errlen, "usage: %saddress ADDRESS", neg ? "no " : "");
+		return errf(err, errlen, "usage: %saddress ADDRESS", neg ? "no " : "");
 	if (hgw_addr_parse(w[1], &a) < 0 || hgw_addr_is_unspec(&a))
-		return fail(err, errlen, "address %s: not an IPv4 or IPv6 address", w[1]);
+		return errf(err, errlen, "address %s: not an IPv4 or IPv6 address", w[1]);
 	if (neg) {
 		struct hgw_addr *cur = a.family == AF_INET ? &c->address4 : &c->address6;
 
 		if (hgw_addr_cmp(cur, &a) != 0)
-			return fail(err, errlen, "address %s is not configured", w[1]);
+			return errf(err, errlen, "address %s is not configured", w[1]);
 		memset(cur, 0, sizeof(*cur));
 		return 0;
 	}
@@ -575,7 +563,7 @@ st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 
 	if (neg) {
 		if (n != 1)
-			return fail(err, errlen, "usage: no log");
+			return errf(err, errlen, "usage: no log");
 		c->log_dest = LOG_DEST_DEFAULT;
 		c->log_file[0] = '\0';
 		c->log_level = -1;
@@ -597,7 +585,7 @@ st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	if (n > k + 1)
 		goto usage;
 	if (n == k + 1 && (level = log_level_parse(w[k])) < 0)
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "log: level '%s' is not one of emerg, alert, crit, err, warning, notice, info, debug",
 		    w[k]);
 	if (dest == LOG_DEST_FILE && st_path(c->log_file, "log file", w[2], err, errlen) < 0)
@@ -608,7 +596,7 @@ st_log(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	c->log_level = level;
 	return 0;
 usage:
-	return fail(err, errlen, "usage: log syslog|stderr|file PATH [emerg|alert|crit|err|warning|notice|info|debug]");
+	return errf(err, errlen, "usage: log syslog|stderr|file PATH [emerg|alert|crit|err|warning|notice|info|debug]");
 }
 
 /* "http listen ADDRESS [port N]", "no http listen ADDRESS [port N]" */
@@ -621,19 +609,19 @@ st_http(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 
 	if ((n != 3 && n != 5) || strcmp(w[1], "listen") != 0 ||
 	    (n == 5 && strcmp(w[3], "port") != 0))
-		return fail(err, errlen, "usage: %shttp listen ADDRESS [port N]", neg ? "no " : "");
+		return errf(err, errlen, "usage: %shttp listen ADDRESS [port N]", neg ? "no " : "");
 	memset(&h, 0, sizeof(h));
 	if (hgw_addr_parse(w[2], &h.addr) < 0)
-		return fail(err, errlen, "http listen %s: not an IPv4 or IPv6 address", w[2]);
+		return errf(err, errlen, "http listen %s: not an IPv4 or IPv6 address", w[2]);
 	if (n == 5 && hgw_parse_uint(w[4], 1, 65535, &port) < 0)
-		return fail(err, errlen, "http listen: port '%s' is not 1..65535", w[4]);
+		return errf(err, errlen, "http listen: port '%s' is not 1..65535", w[4]);
 	h.port = (uint16_t)port;
 	for (i = 0; i < c->nhttp; i++)
 		if (hgw_addr_cmp(&c->http[i].addr, &h.addr) == 0 && c->http[i].port == h.port)
 			break;
 	if (neg) {
 		if (i == c->nhttp)
-			return fail(err, errlen, "http listen %s port %u is not configured", w[2], h.port);
+			return errf(err, errlen, "http listen %s port %u is not configured", w[2], h.port);
 		memmove(&c->http[i], &c->http[i + 1], (c->nhttp - i - 1) * sizeof(h));
 		c->nhttp--;
 		return 0;
@@ -641,7 +629,7 @@ st_http(struct config *c, int neg, char **w, int n, char *err, size_t errlen)
 	if (i < c->nhttp)
 		return 0;
 	if (c->nhttp == CFG_HTTP_MAX)
-		return fail(err, errlen, "http listen: at most %d addresses", CFG_HTTP_MAX);
+		return errf(err, errlen, "http listen: at most %d addresses", CFG_HTTP_MAX);
 	c->http[c->nhttp++] = h;
 	return 0;
 }
@@ -657,7 +645,7 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		w++;
 		n--;
 		if (n == 0)
-			return fail(err, errlen, "'no' needs a statement");
+			return errf(err, errlen, "'no' needs a statement");
 	}
 	if (strcmp(w[0], "network") == 0)
 		return st_network(c, neg, w, n, err, errlen);
@@ -719,30 +707,30 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return 0;
 	}
 	if (neg)
-		return fail(err, errlen, "'no %s' is not a statement", w[0]);
+		return errf(err, errlen, "'no %s' is not a statement", w[0]);
 	if (strcmp(w[0], "interface") == 0) {
 		if (n != 2)
-			return fail(err, errlen, "usage: interface (IFNAME|auto)");
+			return errf(err, errlen, "usage: interface (IFNAME|auto)");
 		if (strcmp(w[1], "auto") == 0) {
 			c->ifauto = 1;
 			c->ifname[0] = '\0';
 			return 0;
 		}
 		if (strlen(w[1]) >= IFNAMSIZ || strchr(w[1], '/') != NULL)
-			return fail(err, errlen, "interface '%s': not a valid interface name", w[1]);
+			return errf(err, errlen, "interface '%s': not a valid interface name", w[1]);
 		strcpy(c->ifname, w[1]);
 		c->ifauto = 0;
 		return 0;
 	}
 	if (strcmp(w[0], "node-id") == 0) {
 		if (n != 2 || hgw_nodeid_parse(w[1], &c->node_id) < 0)
-			return fail(err, errlen, "usage: node-id A.B.C.D (not 0.0.0.0)");
+			return errf(err, errlen, "usage: node-id A.B.C.D (not 0.0.0.0)");
 		return 0;
 	}
 	if (strcmp(w[0], "listen") == 0) {
 		if (n != 3 || strcmp(w[1], "port") != 0 ||
 		    hgw_parse_uint(w[2], 1, 65535, &v) < 0)
-			return fail(err, errlen, "usage: listen port 1..65535");
+			return errf(err, errlen, "usage: listen port 1..65535");
 		c->listen_port = (uint16_t)v;
 		return 0;
 	}
@@ -750,30 +738,30 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return st_timers(c, w, n, err, errlen);
 	if (strcmp(w[0], "max-prefixes") == 0) {
 		if (n != 2 || hgw_parse_uint(w[1], 1, 0xffffffffUL, &v) < 0)
-			return fail(err, errlen, "usage: max-prefixes 1..4294967295");
+			return errf(err, errlen, "usage: max-prefixes 1..4294967295");
 		c->max_prefixes = (uint32_t)v;
 		return 0;
 	}
 	if (strcmp(w[0], "secret-file") == 0) {
 		if (n != 2)
-			return fail(err, errlen, "usage: secret-file PATH");
+			return errf(err, errlen, "usage: secret-file PATH");
 		return st_path(c->secret_file, "secret-file", w[1], err, errlen);
 	}
 	if (strcmp(w[0], "tls") == 0)
 		return st_tls(c, w, n, err, errlen);
 	if (strcmp(w[0], "lease-hold") == 0) {
 		if (n != 2 || parse_duration(w[1], &c->lease_hold_s) < 0)
-			return fail(err, errlen, "usage: lease-hold TIME (seconds, or with s, m or h; at most a year)");
+			return errf(err, errlen, "usage: lease-hold TIME (seconds, or with s, m or h; at most a year)");
 		return 0;
 	}
 	if (strcmp(w[0], "lease-file") == 0) {
 		if (n != 2)
-			return fail(err, errlen, "usage: lease-file PATH");
+			return errf(err, errlen, "usage: lease-file PATH");
 		return st_path(c->lease_file, "lease-file", w[1], err, errlen);
 	}
 	if (strcmp(w[0], "subnet-env") == 0) {
 		if (n != 2)
-			return fail(err, errlen, "usage: subnet-env PATH");
+			return errf(err, errlen, "usage: subnet-env PATH");
 		return st_path(c->subnet_env, "subnet-env", w[1], err, errlen);
 	}
 	/* "ipmasq" is the older spelling of "ip-masq". */
@@ -782,16 +770,16 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 		return 0;
 	}
 	if (strcmp(w[0], "ip-masq") == 0 || strcmp(w[0], "ipmasq") == 0)
-		return fail(err, errlen, "usage: [no] ip-masq");
+		return errf(err, errlen, "usage: [no] ip-masq");
 	if (strcmp(w[0], "ip-forward") == 0) {
 		if (n != 2 || strcmp(w[1], "enable") != 0)
-			return fail(err, errlen, "usage: ip-forward enable");
+			return errf(err, errlen, "usage: ip-forward enable");
 		c->ip_forward = 1;
 		return 0;
 	}
 	if (strcmp(w[0], "discovery") == 0) {
 		if (n != 2 || strcmp(w[1], "multicast") != 0)
-			return fail(err, errlen, "usage: discovery multicast");
+			return errf(err, errlen, "usage: discovery multicast");
 		c->discovery = 1;
 		return 0;
 	}
@@ -803,16 +791,16 @@ router_statement(struct config *c, char **w, int n, char *err, size_t errlen)
 			return 0;
 		}
 		if (n != 3 || strcmp(w[1], "restart-time") != 0)
-			return fail(err, errlen, "usage: graceful-restart [restart-time SECONDS]");
+			return errf(err, errlen, "usage: graceful-restart [restart-time SECONDS]");
 		if (hgw_parse_uint(w[2], 1, HGW_GR_RESTART_MAX_S, &v) < 0)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "graceful-restart restart-time: '%s' is not a number of seconds from 1 to %u",
 			    w[2], HGW_GR_RESTART_MAX_S);
 		c->gr_on = 1;
 		c->gr_restart_s = (uint16_t)v;
 		return 0;
 	}
-	return fail(err, errlen, "unknown statement '%s' in router hgw", w[0]);
+	return errf(err, errlen, "unknown statement '%s' in router hgw", w[0]);
 }
 
 static int
@@ -847,16 +835,16 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 		len--;
 	if (len >= sizeof(buf))
-		return fail(err, errlen, "line too long");
+		return errf(err, errlen, "line too long");
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if ((n = split(buf, w, MAX_WORDS)) < 0)
-		return fail(err, errlen, "too many words");
+		return errf(err, errlen, "too many words");
 	if (n == 0)
 		return 0;
 	if (strcmp(w[0], "hostname") == 0) {
 		if (n != 2 || !hostname_ok(w[1]))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "usage: hostname NAME (1..64 of letters, digits, '.', '-', '_')");
 		strcpy(c->hostname, w[1]);
 		*ctx = CFG_CTX_TOP;
@@ -864,7 +852,7 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 	}
 	if (strcmp(w[0], "router") == 0) {
 		if (n != 2 || strcmp(w[1], "hgw") != 0)
-			return fail(err, errlen, "usage: router hgw");
+			return errf(err, errlen, "usage: router hgw");
 		c->router = 1;
 		if (c->router_line == 0)
 			c->router_line = lineno;
@@ -890,7 +878,7 @@ config_statement(struct config *c, enum cfg_ctx *ctx, const char *line,
 		return 0;
 	}
 	if (*ctx != CFG_CTX_ROUTER)
-		return fail(err, errlen, "'%s' belongs inside 'router hgw'", w[0]);
+		return errf(err, errlen, "'%s' belongs inside 'router hgw'", w[0]);
 	return router_statement(c, w, n, err, errlen);
 }
 
@@ -898,13 +886,13 @@ int
 config_check(const struct config *c, char *err, size_t errlen)
 {
 	if (!c->router)
-		return fail(err, errlen, "no 'router hgw' block");
+		return errf(err, errlen, "no 'router hgw' block");
 	if (config_ipmasq(c) && c->nclusters == 0)
-		return fail(err, errlen, "ip-masq needs a cluster-network (what is not masqueraded)");
+		return errf(err, errlen, "ip-masq needs a cluster-network (what is not masqueraded)");
 	if (c->secret_file[0] && c->tls_cert[0])
-		return fail(err, errlen, "use either secret-file or tls, not both");
+		return errf(err, errlen, "use either secret-file or tls, not both");
 	if (c->nmeshnets > 0 && !c->encap_vxlan)
-		return fail(err, errlen, "mesh-network needs encap vxlan (members beyond the LAN are reached through it)");
+		return errf(err, errlen, "mesh-network needs encap vxlan (members beyond the LAN are reached through it)");
 	if (c->nclusters > 0) {
 		size_t i, j;
 		char b[HGW_ADDRSTRLEN];
@@ -914,7 +902,7 @@ config_check(const struct config *c, char *err, size_t errlen)
 				if (hgw_prefix_contains(&c->clusters[j], &c->networks[i]))
 					break;
 			if (j == c->nclusters)
-				return fail(err, errlen, "network %s is outside every cluster-network",
+				return errf(err, errlen, "network %s is outside every cluster-network",
 				    hgw_prefix_fmt(&c->networks[i], b, sizeof(b)));
 		}
 	}
@@ -931,29 +919,29 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 
 	config_init(c);
 	if ((f = fopen(path, "r")) == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			fclose(f);
 			config_free(c);
-			return fail(err, errlen, "%s:%d: line too long", path, lineno);
+			return errf(err, errlen, "%s:%d: line too long", path, lineno);
 		}
 		if (config_statement(c, &ctx, line, lineno, msg, sizeof(msg)) < 0) {
 			fclose(f);
 			config_free(c);
-			return fail(err, errlen, "%s:%d: %s", path, lineno, msg);
+			return errf(err, errlen, "%s:%d: %s", path, lineno, msg);
 		}
 	}
 	if (ferror(f)) {
 		fclose(f);
 		config_free(c);
-		return fail(err, errlen, "%s: read error", path);
+		return errf(err, errlen, "%s: read error", path);
 	}
 	fclose(f);
 	if (config_check(c, msg, sizeof(msg)) < 0) {
 		config_free(c);
-		return fail(err, errlen, "%s:%d: %s", path,
+		return errf(err, errlen, "%s:%d: %s", path,
 		    c->router_line ? c->router_line : lineno, msg);
 	}
 	return 0;

@@ -4,7 +4,6 @@
  * in lease mode); parsed for config.c, printed for config_write.c. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +18,6 @@ config_limits_init(struct cfg_limits *l)
 	l->dial_burst = CFG_DEFAULT_DIAL_BURST;
 	l->output_budget = CFG_DEFAULT_OUTPUT_BUDGET;
 	l->sessions_per_source = CFG_DEFAULT_SESSIONS_PER_SOURCE;
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /* "SIZE": bytes, or with K, M or G (binary: 1K = 1024). */
@@ -86,7 +74,7 @@ st_limits(struct cfg_limits *l, int neg, char **w, int n, char *err, size_t errl
 		return 0;
 	}
 	if (n < 2)
-		return fail(err, errlen, LIMITS_USAGE);
+		return errf(err, errlen, LIMITS_USAGE);
 	if (strcmp(w[1], "members") == 0) {
 		if (neg) {
 			l->members = def.members;
@@ -94,12 +82,12 @@ st_limits(struct cfg_limits *l, int neg, char **w, int n, char *err, size_t errl
 			return 0;
 		}
 		if ((n != 3 && n != 5) || (n == 5 && strcmp(w[3], "per-sender") != 0))
-			return fail(err, errlen, "usage: limits members N [per-sender M]");
+			return errf(err, errlen, "usage: limits members N [per-sender M]");
 		if (hgw_parse_uint(w[2], 1, CFG_MEMBERS_MAX, &a) < 0)
-			return fail(err, errlen, "limits members: '%s' is not 1..%d", w[2], CFG_MEMBERS_MAX);
+			return errf(err, errlen, "limits members: '%s' is not 1..%d", w[2], CFG_MEMBERS_MAX);
 		b = a < CFG_DEFAULT_MEMBERS_PER_SENDER ? a : CFG_DEFAULT_MEMBERS_PER_SENDER;
 		if (n == 5 && hgw_parse_uint(w[4], 1, a, &b) < 0)
-			return fail(err, errlen, "limits members: per-sender '%s' is not 1..%lu (the total)",
+			return errf(err, errlen, "limits members: per-sender '%s' is not 1..%lu (the total)",
 			    w[4], a);
 		l->members = (uint32_t)a;
 		l->members_per_sender = (uint32_t)b;
@@ -112,13 +100,13 @@ st_limits(struct cfg_limits *l, int neg, char **w, int n, char *err, size_t errl
 			return 0;
 		}
 		if ((n != 3 && n != 5) || (n == 5 && strcmp(w[3], "burst") != 0))
-			return fail(err, errlen, "usage: limits member-dials RATE [burst N]");
+			return errf(err, errlen, "usage: limits member-dials RATE [burst N]");
 		if (hgw_parse_uint(w[2], 1, CFG_DIAL_RATE_MAX, &a) < 0)
-			return fail(err, errlen, "limits member-dials: rate '%s' is not 1..%d a second",
+			return errf(err, errlen, "limits member-dials: rate '%s' is not 1..%d a second",
 			    w[2], CFG_DIAL_RATE_MAX);
 		b = CFG_DEFAULT_DIAL_BURST;
 		if (n == 5 && hgw_parse_uint(w[4], 1, CFG_MEMBERS_MAX, &b) < 0)
-			return fail(err, errlen, "limits member-dials: burst '%s' is not 1..%d",
+			return errf(err, errlen, "limits member-dials: burst '%s' is not 1..%d",
 			    w[4], CFG_MEMBERS_MAX);
 		l->dial_rate = (uint32_t)a;
 		l->dial_burst = (uint32_t)b;
@@ -132,9 +120,9 @@ st_limits(struct cfg_limits *l, int neg, char **w, int n, char *err, size_t errl
 			return 0;
 		}
 		if (n != 3)
-			return fail(err, errlen, "usage: limits output-budget SIZE");
+			return errf(err, errlen, "usage: limits output-budget SIZE");
 		if (parse_size(w[2], &v) < 0 || v < CFG_OUTPUT_BUDGET_MIN || v > CFG_OUTPUT_BUDGET_MAX)
-			return fail(err, errlen, "limits output-budget: '%s' is not a size of 1M..4G "
+			return errf(err, errlen, "limits output-budget: '%s' is not a size of 1M..4G "
 			    "(bytes, or with K, M or G)", w[2]);
 		l->output_budget = v;
 		return 0;
@@ -145,12 +133,12 @@ st_limits(struct cfg_limits *l, int neg, char **w, int n, char *err, size_t errl
 			return 0;
 		}
 		if (n != 3 || hgw_parse_uint(w[2], 1, CFG_DEFAULT_SESSIONS_PER_SOURCE, &a) < 0)
-			return fail(err, errlen, "usage: limits sessions-per-source 1..%d",
+			return errf(err, errlen, "usage: limits sessions-per-source 1..%d",
 			    CFG_DEFAULT_SESSIONS_PER_SOURCE);
 		l->sessions_per_source = (uint32_t)a;
 		return 0;
 	}
-	return fail(err, errlen, "limits %s: unknown; " LIMITS_USAGE, w[1]);
+	return errf(err, errlen, "limits %s: unknown; " LIMITS_USAGE, w[1]);
 }
 
 /* "static-hosts PREFIX": a list like allow (no duplicates). */
@@ -162,15 +150,15 @@ st_static_hosts(struct config *c, int neg, char **w, int n, char *err, size_t er
 	size_t i;
 
 	if (n != 2)
-		return fail(err, errlen, "usage: %sstatic-hosts PREFIX", neg ? "no " : "");
+		return errf(err, errlen, "usage: %sstatic-hosts PREFIX", neg ? "no " : "");
 	if (hgw_prefix_parse(w[1], &p, &why) < 0)
-		return fail(err, errlen, "static-hosts %s: %s", w[1], why);
+		return errf(err, errlen, "static-hosts %s: %s", w[1], why);
 	for (i = 0; i < c->nstatic_hosts; i++)
 		if (hgw_prefix_eq(&c->static_hosts[i], &p))
 			break;
 	if (neg) {
 		if (i == c->nstatic_hosts)
-			return fail(err, errlen, "static-hosts %s is not configured", w[1]);
+			return errf(err, errlen, "static-hosts %s is not configured", w[1]);
 		memmove(&c->static_hosts[i], &c->static_hosts[i + 1],
 		    (c->nstatic_hosts - i - 1) * sizeof(p));
 		c->nstatic_hosts--;
@@ -180,7 +168,7 @@ st_static_hosts(struct config *c, int neg, char **w, int n, char *err, size_t er
 		return 0;
 	if (grow_array((void **)&c->static_hosts, &c->static_hosts_cap, c->nstatic_hosts + 1,
 	    sizeof(p)) < 0)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	c->static_hosts[c->nstatic_hosts++] = p;
 	return 0;
 }

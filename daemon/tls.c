@@ -8,7 +8,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "util.h"
 
 #define PSK_IDENTITY	"hgw-mesh"
 #define PSK_MIN		16
@@ -30,17 +30,6 @@ struct tls {
 
 static int tls_index = -1;	/* SSL ex_data slot pointing at struct tls */
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Secrets must not be readable by anyone but their owner. */
 static int
 check_private(const char *path, char *err, size_t errlen)
@@ -49,10 +38,10 @@ check_private(const char *path, char *err, size_t errlen)
 	char mode[16];
 
 	if (stat(path, &st) < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (st.st_mode & 077) {
 		snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "%s is readable by others than its owner (mode %s): refusing it; chmod 600 it",
 		    path, mode);
 	}
@@ -69,16 +58,16 @@ read_psk(struct tls *t, const char *path, char *err, size_t errlen)
 	if (check_private(path, err, errlen) < 0)
 		return -1;
 	if ((f = fopen(path, "r")) == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (fgets(line, sizeof(line), f) == NULL) {
 		fclose(f);
-		return fail(err, errlen, "%s: empty", path);
+		return errf(err, errlen, "%s: empty", path);
 	}
 	fclose(f);
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
 	if (n % 2 != 0 || n / 2 < PSK_MIN || n / 2 > PSK_MAX)
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "%s: expected one line of 32 to 128 hex digits (make one with: openssl rand -hex 32)",
 		    path);
 	for (i = 0; i < n / 2; i++) {
@@ -87,7 +76,7 @@ read_psk(struct tls *t, const char *path, char *err, size_t errlen)
 		if (sscanf(line + 2 * i, "%2x", &v) != 1 ||
 		    !strchr("0123456789abcdefABCDEF", line[2 * i]) ||
 		    !strchr("0123456789abcdefABCDEF", line[2 * i + 1]))
-			return fail(err, errlen, "%s: not hex digits", path);
+			return errf(err, errlen, "%s: not hex digits", path);
 		t->key[i] = (unsigned char)v;
 	}
 	t->keylen = n / 2;
@@ -159,16 +148,16 @@ certs(SSL_CTX *ctx, const struct config *c, char *err, size_t errlen)
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
 		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-		return fail(err, errlen, "tls cert %s: %s", c->tls_cert, e);
+		return errf(err, errlen, "tls cert %s: %s", c->tls_cert, e);
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-		return fail(err, errlen, "tls key %s: %s", c->tls_key, e);
+		return errf(err, errlen, "tls key %s: %s", c->tls_key, e);
 	}
 	if (SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL) != 1) {
 		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-		return fail(err, errlen, "tls ca %s: %s", c->tls_ca, e);
+		return errf(err, errlen, "tls ca %s: %s", c->tls_ca, e);
 	}
 	if (c->tls_crl[0]) {
 		/* Revoked mesh certificates: checked for the peer's own certificate. */
@@ -177,7 +166,7 @@ certs(SSL_CTX *ctx, const struct config *c, char *err, size_t errlen)
 
 		if (lu == NULL || X509_load_crl_file(lu, c->tls_crl, X509_FILETYPE_PEM) <= 0) {
 			ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-			return fail(err, errlen, "tls crl %s: %s", c->tls_crl, e);
+			return errf(err, errlen, "tls crl %s: %s", c->tls_crl, e);
 		}
 		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
 	}
@@ -197,12 +186,12 @@ tls_load(const struct config *c, struct tls **out, char *err, size_t errlen)
 	if (tls_index < 0)
 		tls_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	t->client = new_ctx(0);
 	t->server = new_ctx(1);
 	if (t->client == NULL || t->server == NULL) {
 		tls_free(t);
-		return fail(err, errlen, "cannot create a TLS context");
+		return errf(err, errlen, "cannot create a TLS context");
 	}
 	if (c->secret_file[0]) {
 		t->psk = 1;

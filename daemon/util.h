@@ -29,6 +29,10 @@ void pool_put(struct pool *p, void *obj);
 void pool_destroy(struct pool *p);
 size_t pool_bytes(const struct pool *p);	/* memory held, slabs included */
 
+/* Formats an error message into err (errlen bytes); returns -1, for
+ * "return errf(err, errlen, ...)" in the parsers. */
+int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Grows *arr so it holds at least n elements of size sz; 0 or -1. */
 int grow_array(void **arr, size_t *cap, size_t n, size_t sz);
 

@@ -307,7 +307,8 @@ def test_joining_node_is_introduced_by_its_first_peer_only(make_lab):
     h0, h1, h2, h3, h4 = lab.hosts
     h0.start(neighbors=[])
     h1.start(neighbors=[h0])
-    lab.wait_established(hosts=[h0, h1])
+    wait_until(lambda: h0.peers().get(h1.lan_ip, {}).get("state") == "established", 10,
+               msg="h0 in session with h1")
     x = lab.connect(h4, h0)
     his = x.handshake(h4.lan_ip, caps=CAP_IPV4 | CAP_MEMBERS)
     assert his.get("members_up") == 1, f"h0's HELLO to X: {his} (one member session, h1's)"
