@@ -185,6 +185,7 @@ liveness_link_changed(struct hgwd *d)
  * does not know them answers with an ICMP port unreachable, ignored. */
 #define KA_DGRAM_DIV	4
 #define KA_DGRAM_LEN	12
+#define TICK_SLACK_MS	20	/* a timer firing a little early is still that tick */
 static const uint8_t ka_magic[4] = { 'H', 'G', 'W', 'k' };
 
 static struct {
@@ -213,15 +214,20 @@ dgram_send_one(void *arg, struct peer *p)
 	socklen_t len;
 	uint8_t b[KA_DGRAM_LEN];
 	int fd = dg.fd[p->addr.family == AF_INET6];
+	uint64_t now, last;
 
 	if (p->est == NULL || fd < 0 || !peer_has_cap(p, HGW_CAP_KA_DGRAM))
 		return;
-	/* The peer has had a frame from us within this tick's period (we sent
-	 * one, and all we sent is acknowledged): no datagram is needed for the
-	 * margin. So none goes beside a busy stream (a forming mesh), nor in
-	 * the tick right after a keepalive; the last thing a peer heard from
-	 * us stays at most about a quarter interval old either way. */
-	if (now_ms() - session_sent_ms(p->est) < dg.period_ms && !session_unacked(p->est)) {
+	/* While all we sent is acknowledged, the peer has heard from us at the
+	 * last frame or datagram we sent: a datagram goes only when that is
+	 * two ticks old (half an interval), so at most 3/4 of an interval
+	 * passes between two (one datagram per interval beside the keepalive,
+	 * none beside a busy stream: a forming mesh). A link flap of 2 s under
+	 * a 3 s hold keeps a quarter interval of margin. While something is
+	 * unacknowledged (a lossy LAN, a flap), one goes at every tick. */
+	now = now_ms();
+	last = session_sent_ms(p->est) > p->dgram_ms ? session_sent_ms(p->est) : p->dgram_ms;
+	if (now + TICK_SLACK_MS < last + 2 * dg.period_ms && !session_unacked(p->est)) {
 		dg.skipped++;
 		return;
 	}
@@ -229,6 +235,7 @@ dgram_send_one(void *arg, struct peer *p)
 	hgw_addr_to_sockaddr(&p->addr, p->remote_port ? p->remote_port : p->port, &ss, &len);
 	/* a failure (our link is down, no route) is what the datagram is there
 	 * to ride out: the next one goes a quarter interval later */
+	p->dgram_ms = now;
 	if (sendto(fd, b, sizeof(b), MSG_DONTWAIT, (struct sockaddr *)&ss, len) == (ssize_t)sizeof(b))
 		dg.sent++;
 }

@@ -502,14 +502,18 @@ establish(void *owner, struct session *s)
 	}
 	free(p->ubuf);		/* a fresh UPDATE for this session */
 	p->ubuf = NULL;
+	/* The listeners' frames (MEMBERS, LEASE), our table and END-OF-RIB
+	 * leave together: a mesh of n forming sends n^2 of these bursts. */
+	session_cork(s, 1);
 	FOREACH_LISTENER(d, l) {
 		if (l->up != NULL)
 			l->up(l->arg, p);
 		if (p->est != s)
-			return -1;	/* a listener ended it */
+			return -1;	/* a listener ended it (closing flushes the rest) */
 	}
 	peer_flush(p);
 	session_send(s, eor, hgw_eor_encode(eor, sizeof(eor)));
+	session_cork(s, 0);
 	return 0;
 }
 

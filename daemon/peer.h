@@ -81,6 +81,7 @@ struct peer {
 	uint16_t gr_restart_s;		/* its restart time, from its HELLO (0: none) */
 	uint64_t gr_until_ms;		/* restarting: its stale paths go then (0: not) */
 	uint64_t alive_ms;		/* last sign of life: a session, a refused dial */
+	uint64_t dgram_ms;		/* our last keepalive datagram to it (liveness.c) */
 	uint32_t gr_stale;		/* paths kept stale when it went down */
 
 	/* output being gathered into UPDATE frames */

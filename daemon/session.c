@@ -396,6 +396,13 @@ session_kick(struct session *s)
 	session_send_keepalive(s);
 }
 
+void
+session_cork(struct session *s, int on)
+{
+	if (s->bev != NULL && s->d->tls == NULL)
+		setsockopt(bufferevent_getfd(s->bev), IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
 uint64_t
 session_sent_ms(const struct session *s)
 {

@@ -103,6 +103,9 @@ int session_heard(struct session *s);
  * or in the kernel)? 1 also when that cannot be told. */
 int session_unacked(const struct session *s);
 uint64_t session_sent_ms(const struct session *s);	/* the last frame we sent */
+/* Plain TCP: frames sent while corked leave in as few segments as fit when
+ * uncorked (TCP_CORK), not one segment each. */
+void session_cork(struct session *s, int on);
 /* Keepalives per negotiated interval: SESSION_KA_DIV (4) unless set; 1
  * where keepalive datagrams carry the link-flap margin (liveness.c). */
 #define SESSION_KA_DIV	4
