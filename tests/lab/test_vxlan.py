@@ -270,6 +270,10 @@ def test_vxlan_kept_across_a_graceful_restart_removed_on_shutdown(make_lab):
                msg="the others' routes and entries for h0 unchanged")
     h2.wait_container_ping(h0.container_ip)
     h0.start(config=t.config(h0))
+    # The routes never left, so they say nothing about the restart: wait for the
+    # sessions too (a shutdown before h2's session is back reaches h1 only, and
+    # h2 keeps h0's routes as those of a restarting host).
+    lab.wait_established(timeout=10)
     wait_until(lambda: converged(t), 10, msg="converged again after the restart")
     assert (t.proto_route(h0, h2.subnet), t.vxlan_neighbors(h0), t.vxlan_fdb(h0)) == mine
     # Leaving for good: the device and every entry go.
