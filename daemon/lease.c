@@ -129,7 +129,6 @@ wins(uint64_t a_ms, uint32_t a_owner, uint64_t b_ms, uint32_t b_owner)
 }
 
 /* Files. */
-
 static void
 save_state(struct hgwd *d)
 {
@@ -173,7 +172,6 @@ save_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Gossip. */
-
 struct send_ctx {
 	const struct hgw_lease *ls;
 	size_t n;
@@ -275,7 +273,6 @@ on_peer_down(void *arg, struct peer *p, enum peer_down_reason why)
 }
 
 /* Claiming. */
-
 static void
 subnet_at(const struct hgw_prefix *net, int len, uint32_t idx, struct hgw_prefix *out)
 {
@@ -291,13 +288,22 @@ subnet_at(const struct hgw_prefix *net, int len, uint32_t idx, struct hgw_prefix
 	}
 }
 
+/* used: the subnets peers route (a static host's network, a route that
+ * outlived its lease: rib_mark_used), NULL when the range is too large to
+ * map; then an identical route is still seen. */
 static int
-taken(struct hgwd *d, const struct hgw_prefix *cand)
+taken(struct hgwd *d, const struct hgw_prefix *cand, const uint8_t *used, uint32_t idx)
 {
+	const struct rib_entry *e = used == NULL ? rib_lookup(&d->rib, cand) : NULL;
+	const struct rib_path *pa;
 	size_t i;
 
-	if (leasetab_find(&d->leases->t, cand) != NULL)
+	if (leasetab_find(&d->leases->t, cand) != NULL ||
+	    (used != NULL && (used[idx / 8] & (0x80u >> (idx % 8))) != 0))
 		return 1;
+	for (pa = e != NULL ? e->paths : NULL; pa != NULL; pa = pa->next)
+		if (pa->peer != NULL)
+			return 1;
 	for (i = 0; i < d->cfg.nnetworks; i++)
 		if (hgw_prefix_overlaps(&d->cfg.networks[i], cand))
 			return 1;
@@ -358,17 +364,22 @@ claim(struct hgwd *d, int fi)
 	uint32_t n = 1u << (len - net->plen), start, i;
 	struct hgw_prefix cand;
 	char nb[HGW_ADDRSTRLEN];
+	uint8_t *used;
 
 	if (L->mine[fi] >= 0 || !family_wanted(d, fi))
 		return;
+	if ((used = len - net->plen <= 20 ? calloc(n / 8 + 1, 1) : NULL) != NULL)
+		rib_mark_used(&d->rib, net, len, used);
 	start = mix(d->node_id) % n;
 	for (i = 0; i < n; i++) {
 		subnet_at(net, len, (start + i) % n, &cand);
-		if (!taken(d, &cand)) {
+		if (!taken(d, &cand, used, (start + i) % n)) {
+			free(used);
 			take(d, fi, &cand, wall_ms(), i == 0 ? "first choice" : "next free");
 			return;
 		}
 	}
+	free(used);
 	snprintf(L->error[fi], sizeof(L->error[fi]),
 	    "no free /%d left in %s: all %u subnets are leased, reserved or in use", len,
 	    hgw_prefix_fmt(net, nb, sizeof(nb)), n);
@@ -409,7 +420,6 @@ on_sync_done(void *arg, const char *why)
 }
 
 /* Receiving. */
-
 /* The subnet a claim may name: inside the cluster network, of subnet-length. */
 static int
 fits(const struct hgwd *d, const struct hgw_prefix *p)
@@ -542,7 +552,7 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		 * (a restart that lost the state file), else tell it we moved. */
 		if (L->mine[fi] >= 0 && hgw_prefix_eq(&L->t.tab[L->mine[fi]].prefix, &w->prefix))
 			return;
-		if (L->mine[fi] < 0 && family_wanted(d, fi) && !taken(d, &w->prefix)) {
+		if (L->mine[fi] < 0 && family_wanted(d, fi) && !taken(d, &w->prefix, NULL, 0)) {
 			take(d, fi, &w->prefix, w->claim_ms, "remembered by a peer");
 			return;
 		}

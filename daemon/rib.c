@@ -670,6 +670,43 @@ rib_foreach(const struct rib *r, void (*fn)(void *arg, struct rib_entry *e), voi
 			fn(arg, SLOT_E(r->slots[i]));
 }
 
+static uint32_t
+bits_between(const struct hgw_prefix *p, int from, int to)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = from; i < to; i++)
+		v = v << 1 | ((p->bytes[i / 8] >> (7 - i % 8)) & 1u);
+	return v;
+}
+
+void
+rib_mark_used(const struct rib *r, const struct hgw_prefix *net, int len, uint8_t *used)
+{
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++) {
+		const struct rib_entry *e = SLOT_E(r->slots[i]);
+		const struct rib_path *pa;
+		uint32_t lo, span, k;
+		int upto;
+
+		if (r->slots[i] == 0 || e->pfx.family != net->family ||
+		    e->pfx.plen < net->plen || !hgw_prefix_contains(net, &e->pfx))
+			continue;
+		for (pa = e->paths; pa != NULL && pa->peer == NULL; pa = pa->next)
+			;
+		if (pa == NULL)
+			continue;	/* only our own networks: the caller knows them */
+		upto = e->pfx.plen < len ? e->pfx.plen : len;
+		span = 1u << (len - upto);
+		lo = bits_between(&e->pfx, net->plen, upto) << (len - upto);
+		for (k = 0; k < span; k++)
+			used[(lo + k) / 8] |= (uint8_t)(0x80u >> ((lo + k) % 8));
+	}
+}
+
 static int
 cmp_prefix(const void *a, const void *b)
 {

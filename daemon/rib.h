@@ -125,6 +125,11 @@ rib_best(const struct rib_entry *e)
 /* Calls fn for every entry; fn must not add or remove entries. */
 void rib_foreach(const struct rib *r, void (*fn)(void *arg, struct rib_entry *e),
     void *arg);
+/* Sets bit i of used (1 << (len - net->plen) bits, MSB-first index as the
+ * bits of a subnet between net's length and len) for every subnet of length
+ * len inside net that a peer's path equals, lies within or covers (a
+ * prefix inside net only): the subnets a lease must not take. O(entries). */
+void rib_mark_used(const struct rib *r, const struct hgw_prefix *net, int len, uint8_t *used);
 /* Every prefix, sorted, in a new array (free it); NULL and *n = 0 when empty. */
 struct hgw_prefix *rib_snapshot(const struct rib *r, size_t *n);
 

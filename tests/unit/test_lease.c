@@ -154,6 +154,7 @@ start(uint32_t id, const char *net, int len)
 	hgw_nodeid_to_addr(id, &d.addr4);
 	d.start_ms = now_ms();
 	assert_non_null(d.base = event_base_new());
+	assert_int_equal(rib_init(&d.rib, NULL, NULL), 0);
 	assert_int_equal(leases_init(&d), 0);
 	running = 1;
 }
@@ -164,6 +165,7 @@ stop(void)
 	if (!running)
 		return;
 	leases_free(&d);
+	rib_destroy(&d.rib);
 	event_base_free(d.base);
 	config_free(&d.cfg);
 	running = 0;
@@ -496,6 +498,35 @@ test_next_free_when_taken(void **state)
 	assert_int_equal(owner_of(&x), NODE_B);
 }
 
+/* A subnet a peer routes without a lease (a static host's network, a route
+ * more specific than a lease or inside one) is not taken. */
+static void
+test_next_free_skips_routed_subnets(void **state)
+{
+	uint32_t first = first_choice(NODE, 256);
+	struct hgw_prefix x = subnet("10.244.0.0/16", 24, first),
+	    x1 = subnet("10.244.0.0/16", 24, (first + 1) % 256),
+	    x2 = subnet("10.244.0.0/16", 24, (first + 2) % 256), half, p;
+	struct hgw_addr gw = fake_addr("10.60.6.9");
+	struct peer b;
+
+	start(NODE, "10.244.0.0/16", 24);
+	fake_peer_init(&b, &d, NODE_B, HGW_CAP_IPV4);
+	fake_peer_up(&b);
+	/* b routes the first choice as a whole, and half of the next one. */
+	assert_int_equal(rib_announce(&d.rib, &x, &b, NODE_B, &gw, 0), 1);
+	half = x1;
+	half.plen = 25;
+	assert_int_equal(rib_announce(&d.rib, &half, &b, NODE_B, &gw, 0), 1);
+	/* Our own network's path (no peer) is not a peer's route. */
+	assert_int_equal(rib_announce(&d.rib, &x2, NULL, NODE, &gw, 0), 1);
+	sync_over();
+	p = mine();
+	if (!hgw_prefix_eq(&p, &x2))
+		fail_msg("claimed %s; want %s (%s and %s routed by a peer)",
+		    fmt(&p), fmt(&x2), fmt(&x), fmt(&x1));
+}
+
 static void
 test_conflict_older_wins(void **state)
 {
@@ -797,6 +828,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_claim_after_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_choice_follows_node_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_free_when_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_free_skips_routed_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_older_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_same_time_lower_id_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_between_others, setup, teardown),
