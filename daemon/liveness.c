@@ -193,7 +193,20 @@ static struct {
 	struct event *rx[2], *tx;
 	uint64_t sent, heard, renewed, skipped;
 	uint64_t period_ms;		/* between two ticks */
-} dg = { { -1, -1 }, { NULL, NULL }, NULL, 0, 0, 0, 0, 0 };
+	int old_fd[2];			/* the port before a reload: peers whose */
+	struct event *old_rx[2];	/* session began then still send there */
+} dg = { { -1, -1 }, { NULL, NULL }, NULL, 0, 0, 0, 0, 0, { -1, -1 }, { NULL, NULL } };
+
+static void
+dgram_close(int *fd, struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 static void
 dgram_encode(uint8_t *b, uint32_t node_id)
@@ -367,18 +380,57 @@ fail:
 	return -1;
 }
 
+/* A reload: the datagram socket follows the mesh port. The one of the
+ * port before still receives (a session that began then was told that port
+ * in HELLO, and its peer sends there until it reconnects); we send from the
+ * new one. The timer follows the keepalive interval. */
+void
+liveness_reconfigure(struct hgwd *d, uint16_t old_port)
+{
+	int i, fams[2] = { AF_INET, AF_INET6 };
+	uint32_t ms = d->cfg.keepalive_ms / KA_DGRAM_DIV;
+	struct timeval tv;
+
+	for (i = 0; i < 2 && d->listen_port != old_port; i++) {
+		int fd = dgram_open(d, fams[i]);
+		struct event *ev;
+
+		if (fd < 0)
+			continue;
+		if ((ev = event_new(d->base, fd, EV_READ | EV_PERSIST, dgram_rx, d)) == NULL ||
+		    event_add(ev, NULL) < 0) {
+			if (ev != NULL)
+				event_free(ev);
+			close(fd);
+			continue;
+		}
+		dgram_close(&dg.old_fd[i], &dg.old_rx[i]);
+		dg.old_fd[i] = dg.fd[i];
+		dg.old_rx[i] = dg.rx[i];
+		dg.fd[i] = fd;
+		dg.rx[i] = ev;
+	}
+	if (d->listen_port != old_port && dg.fd[0] < 0 && dg.fd[1] < 0)
+		log_warn("liveness: cannot open the keepalive datagram socket (udp port %u)",
+		    (unsigned)d->listen_port);
+	if (ms == 0)
+		ms = 1;
+	if (dg.tx == NULL || ms == dg.period_ms)
+		return;
+	dg.period_ms = ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(dg.tx, &tv);
+}
+
 void
 liveness_free(void)
 {
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (dg.rx[i] != NULL)
-			event_free(dg.rx[i]);
-		dg.rx[i] = NULL;
-		if (dg.fd[i] >= 0)
-			close(dg.fd[i]);
-		dg.fd[i] = -1;
+		dgram_close(&dg.fd[i], &dg.rx[i]);
+		dgram_close(&dg.old_fd[i], &dg.old_rx[i]);
 	}
 	if (dg.tx != NULL)
 		event_free(dg.tx);

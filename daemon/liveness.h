@@ -18,6 +18,9 @@ void liveness_link_changed(struct hgwd *d);
  * the peers and the listener are set up, free at exit. 0 or -1. */
 int liveness_init(struct hgwd *d);
 void liveness_free(void);
+/* A reload (reconf.c): the socket follows a new mesh port, the timer a new
+ * keepalive interval. */
+void liveness_reconfigure(struct hgwd *d, uint16_t old_port);
 /* Keepalive datagrams: on (a socket open, not over TLS), and counters. */
 struct liveness_stats {
 	int enabled;

@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "lease.h"
 #include "listen.h"
+#include "liveness.h"
 #include "log.h"
 #include "members.h"
 #include "origin.h"
@@ -76,6 +77,7 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 	struct kernel_params op, np;
 	struct hgw_addr a4, a6;
 	uint32_t id;
+	uint16_t old_port = d->listen_port;
 
 	kernel_params_from_config(&d->cfg, &op);
 	kernel_params_from_config(nc, &np);
@@ -111,6 +113,7 @@ reconf_apply(struct hgwd *d, const struct config *nc, char *err, size_t errlen)
 		kernel_set_params(d->kernel, &op);
 		return -1;
 	}
+	liveness_reconfigure(d, old_port);
 	origin_reconfigure(d, &old);
 	identity_apply(d, id, &a4, &a6);
 	if (op.proto != np.proto || op.table != np.table || op.metric != np.metric ||
