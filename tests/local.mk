@@ -130,3 +130,10 @@ GOLDEN_CONFS += tests/conf/50.conf tests/conf/50.ok tests/conf/51.conf tests/con
 	tests/conf/54.conf tests/conf/54.ok tests/conf/55.conf tests/conf/55.ok \
 	tests/conf/56.conf tests/conf/56.ok
 EXTRA_DIST += tests/lab/labvxlan.py tests/lab/test_vxlan.py
+
+# make soak (as root): the lab's long soaks, not part of make check (a LAN
+# with 20 % loss and 200 ms delay for 60 s, tests/lab/test_linkflap.py).
+soak: daemon/hgwd$(EXEEXT) cli/hgwsh$(EXEEXT)
+	HGW_LAB_MARKS=soak srcdir=$(srcdir) $(SHELL) $(srcdir)/tests/lab/run.sh
+
+.PHONY: soak

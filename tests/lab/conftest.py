@@ -34,6 +34,7 @@ import hgwlab
 def pytest_configure(config):
     config.addinivalue_line("markers", "no_daemon: test needs no hgwd/hgwsh binaries (lab self-test)")
     config.addinivalue_line("markers", "timeout_s(seconds): per-test deadline for the lab suite")
+    config.addinivalue_line("markers", "soak: a long soak, run by `make soak`, not by make check")
     if os.geteuid() != 0:
         raise pytest.UsageError(
             "the hgw lab tests must run as root (they create network namespaces); "

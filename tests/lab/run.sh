@@ -31,4 +31,5 @@ cd "$top_srcdir" || exit 1
 HGW_BUILDDIR=$builddir
 PYTHONDONTWRITEBYTECODE=1
 export HGW_BUILDDIR PYTHONDONTWRITEBYTECODE
-exec /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE tests/lab "$@"
+# The long soaks (marker soak) are `make soak`'s: HGW_LAB_MARKS=soak.
+exec /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfE -m "${HGW_LAB_MARKS:-not soak}" tests/lab "$@"

@@ -35,11 +35,14 @@ place of the bridge, drops 20 % of the frames in each direction and delays
 the rest by 200 ms, for 60 s: at most one session flap over the lab (this
 kernel has no sch_netem). hgwd's keepalive datagrams (liveness.c) are what
 keeps it there: over TCP alone, a lost segment and its lost retransmissions
-held every later frame past the hold time about twice a minute.
+held every later frame past the hold time about twice a minute. It is a
+soak (marker soak): `make soak` runs it, make check does not.
 """
 
 import subprocess
 import time
+
+import pytest
 
 from hgwlab import stays_true, wait_until
 from labswitch import UserspaceSwitch
@@ -206,6 +209,7 @@ def lab_ip_lan(lab, *args):
     subprocess.run(["ip", "-n", lab.lan_ns, *args], check=True, timeout=10)
 
 
+@pytest.mark.soak
 def test_lossy_lan_60s(make_lab):
     """20 % loss and 200 ms delay on the LAN (labswitch.py) for 60 s: at most one session flap."""
     lab = make_lab(3)
@@ -323,3 +327,38 @@ def test_keepalive_cadence_datagrams_and_tls(make_lab, tmp_path):
     assert summ["enabled"] is False and summ["renewed"] == 0, summ
     tcp = _rate(lambda: _msgs_out(h0, h1), 4.0)
     assert 3.0 <= tcp <= 6.0, f"{tcp:.2f} frames/s over TLS: four KEEPALIVEs a second expected"
+
+
+def _heard(h) -> int:
+    return h.hgwsh("show summary json", parse_json=True)["keepaliveDatagrams"]["heard"]
+
+
+def _udp_ports(h) -> set[int]:
+    out = h.sh("ss -Hnul").stdout
+    return {int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines() if line.split()}
+
+
+def test_keepalive_datagrams_follow_a_listen_port_reload(make_lab):
+    """A reload that changes `listen port` moves the keepalive datagram socket too: the
+    session that began before still has its datagrams heard (its peer was told the old port
+    and sends there), and a session begun after, to the new port, has them heard as well."""
+    lab = make_lab(2)
+    h0, h1 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    new_port = 7180
+    h1.reload(h1.make_config(timers=(KEEPALIVE, HOLD), port=new_port))
+    wait_until(lambda: new_port in _udp_ports(h1), 5, msg="h1's datagram socket on the new port")
+    before = _heard(h1)
+    wait_until(lambda: _heard(h1) >= before + 3, 10,
+               msg="datagrams of the session begun before the reload heard by h1")
+    assert h1.peer(h0)["state"] == "established"
+    # A new session: h0 dials h1 at its new port and learns it from h1's HELLO.
+    h0.stop()
+    h0.start(h0.make_config(timers=(KEEPALIVE, HOLD),
+                            neighbors=[f"{h1.lan_addr} port {new_port}"]))
+    lab.wait_established(timeout=15)
+    before = _heard(h1)
+    wait_until(lambda: _heard(h1) >= before + 3, 10,
+               msg="datagrams of the session begun after the reload heard by h1")
+    assert _heard(h0) > 0
