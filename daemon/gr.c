@@ -3,7 +3,8 @@
  * without a NOTIFY) and announced the capability keeps its paths, stale,
  * installed and not rewritten, until its new session's END-OF-RIB (peer.c
  * drops the stale paths it did not re-announce), its restart time runs out,
- * or its host shows no sign of life for the hold time. A sign of life is a
+ * its host shows no sign of life for the hold time, or its new hgwd leaves
+ * (NOTIFY shutdown) before its session is back. A sign of life is a
  * session or a dial answered by a reset (the port is closed, the kernel is
  * up); peer.c dials a restarting peer every 250 ms. A peer listener. */
 #include "gr.h"
@@ -61,7 +62,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (peer_is_up(p))
 			p->alive_ms = now;
-		if (now >= p->gr_until_ms) {
+		if (p->left_cleanly && p->est == NULL)
+			gr_expire(p, "it left (NOTIFY shutdown) before its session was back");
+		else if (now >= p->gr_until_ms) {
 			snprintf(why, sizeof(why), "restart time (%u s) ran out", p->gr_restart_s);
 			gr_expire(p, why);
 		} else if (now - p->alive_ms >= d->cfg.hold_ms) {

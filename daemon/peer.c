@@ -116,6 +116,17 @@ peer_fsm_state(const struct peer *p)
 	return best;
 }
 
+int
+peers_handshaking(struct hgwd *d)
+{
+	const struct peer *p;
+
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (peer_fsm_state(p) == HGW_ST_HELLO_SENT)
+			return 1;
+	return 0;
+}
+
 const struct session *
 peer_session(const struct peer *p)
 {

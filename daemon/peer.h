@@ -131,6 +131,8 @@ int peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port)
 void peers_reconfigure(struct hgwd *d);	/* add/remove neighbors to match cfg */
 /* NOTIFY cease/sub (shutdown, or restarting), close everything. */
 void peers_shutdown(struct hgwd *d, int sub);
+/* A peer's only sessions are in their handshake (connected, HELLO sent). */
+int peers_handshaking(struct hgwd *d);
 /* Resets the sessions of the peer at addr (NULL: all); err says why not. */
 void peers_reset(struct hgwd *d, const struct hgw_addr *addr, char *err, size_t errlen);
 void peers_free(struct hgwd *d);

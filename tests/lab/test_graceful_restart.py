@@ -12,11 +12,12 @@ good: routes removed at once everywhere. Hold expiry removes at once.
 import re
 import shutil
 import signal
+import threading
 import time
 
 import pytest
 
-from hgwlab import route, stays_true, times_until_each, wait_until
+from hgwlab import hello, notify, route, stays_true, times_until_each, wait_until
 
 KEEPALIVE, HOLD = 1.0, 3.0
 PING_COUNT = 1500        # 15 s at 100 packets a second: longer than any scenario here
@@ -215,6 +216,80 @@ def test_shutdown_command_leaves_at_once(make_lab):
     assert "shutdown command" in h2.log_text()
     lab.check_routes()
     assert h0.peer(h2)["restarting"] is False
+
+
+def test_shutdown_right_after_a_restart_reaches_every_peer(make_lab):
+    """A shutdown moments after a restart, while peers are still in their handshake with the
+    new hgwd (or in its listen backlog): they hear it too (it lets handshakes finish, for up to
+    1 s) and remove its routes, instead of keeping them as a restarting host's. Three rounds."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    for rnd in range(3):
+        h2.stop()                       # SIGTERM: a restart; the peers keep its routes
+        assert all(_has(h, h2.subnet) for h in (h0, h1))
+        h2.start(h2.config_text)        # returns once its control socket answers
+        t0 = time.monotonic()
+        assert h2.leave() == 0
+        times = times_until_each(_gone_on([h0, h1], h2.subnet), timeout=5, start=t0,
+                                 msg=f"round {rnd}: {h2.subnet} removed after h2's shutdown")
+        assert max(times.values()) <= 1.5, (rnd, times)
+        for h in (h0, h1):
+            assert h.peer(h2)["restarting"] is False, (rnd, h.name)
+        h2.start(h2.config_text)
+        lab.wait_converged(timeout=15)
+
+
+CEASE, CEASE_SHUTDOWN = 6, 1
+
+
+def test_notify_shutdown_in_a_handshake_ends_a_restart(make_lab):
+    """A restarting peer (routes kept stale) whose new hgwd leaves before its session is back
+    says so with NOTIFY cease/shutdown in a session still in its handshake (no HELLO of its
+    own yet): its routes go at once, not at the end of the restart time."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    h2.stop()                           # SIGTERM: a restart; h0 and h1 keep its routes
+    assert h0.peer(h2)["restarting"] is True and _has(h0, h2.subnet)
+    sp = lab.connect(h2, h0)            # from h2's address, as its next hgwd would
+    sp.wait_frame(lambda f: f["name"] == "HELLO", msg="h0's HELLO")
+    t0 = time.monotonic()
+    sp.send(notify(CEASE, CEASE_SHUTDOWN, "leaving"))
+    times = times_until_each(_gone_on([h0], h2.subnet), timeout=3, start=t0,
+                             msg=f"{h2.subnet} removed from h0")
+    assert max(times.values()) <= 0.5, times
+    assert h0.peer(h2)["restarting"] is False
+    assert "before its session was back" in h0.log_text()
+    assert _has(h1, h2.subnet), "h1 heard nothing: it keeps h2's routes for its restart"
+
+
+def test_shutdown_lets_handshakes_finish(make_lab):
+    """A shutdown while a peer's session is still in its handshake (HELLO sent, none received
+    yet) waits for it (up to 1 s): the peer gets the session and then NOTIFY cease/shutdown,
+    so it removes the leaving host's routes instead of keeping them as a restarting host's."""
+    lab = make_lab(3)
+    h0, h1, h2 = lab.hosts
+    lab.start_all(hosts=[h0, h1], timers=(KEEPALIVE, HOLD))
+    lab.wait_converged(timeout=15)
+    sp = lab.connect(h2, h0)            # h2 runs no hgwd: the test speaks for it
+    sp.wait_frame(lambda f: f["name"] == "HELLO", msg="h0's HELLO")
+    result = {}
+    leaver = threading.Thread(target=lambda: result.setdefault("rc", h0.leave()), daemon=True)
+    t0 = time.monotonic()
+    leaver.start()
+    time.sleep(0.3)  # the handshake left pending while h0 leaves: the scenario, not a wait
+    sp.send(hello(0x0a0000fe, addrs=[sp.local], hostname="late"))
+    n = sp.wait_notify(timeout=3)
+    leaver.join(5)
+    assert result.get("rc") == 0
+    assert (n["code"], n["subcode"]) == (CEASE, CEASE_SHUTDOWN), n
+    names = [f["name"] for f in sp.frames]
+    assert "END-OF-RIB" in names and names.index("END-OF-RIB") < names.index("NOTIFY"), names
+    assert time.monotonic() - t0 < 3
+    wait_until(lambda: not _has(h1, h0.subnet), 1, msg="h0's route to go from h1")
 
 
 def test_sigusr2_leaves(make_lab):
