@@ -86,6 +86,7 @@ struct hgwd {
 	struct event *sig_ev[4];
 	int stopping;
 	int leaving;			/* stop for good (shutdown, SIGUSR2), not to restart */
+	int leave_sweep;		/* leave.c telling every peer: accept still */
 	struct gr *gr;			/* graceful restart of peers (gr.c) */
 	int nclosing;			/* sessions flushing a last NOTIFY */
 };

@@ -68,8 +68,9 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	char ab[HGW_ADDRSTRLEN], why[128];
 	uint64_t now;
 
-	if (hgw_addr_from_sockaddr(sa, &a, &port) < 0 || d->stopping) {
-		close(fd);
+	if (hgw_addr_from_sockaddr(sa, &a, &port) < 0 || (d->stopping && (!d->leave_sweep ||
+	    (peer_find(d, &a) != NULL && peer_find(d, &a)->leave_told)))) {
+		close(fd);	/* leaving: only a peer not yet told (leave.c) */
 		return;
 	}
 	hgw_addr_fmt(&a, ab, sizeof(ab));

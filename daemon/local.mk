@@ -13,7 +13,7 @@ daemon_hgwd_SOURCES = \
 	daemon/lan.c daemon/lan.h \
 	daemon/session.c daemon/session.h \
 	daemon/peer.c daemon/peer_out.c daemon/peer.h \
-	daemon/gr.c daemon/gr.h \
+	daemon/gr.c daemon/gr.h daemon/leave.c daemon/leave.h \
 	daemon/liveness.c daemon/liveness.h \
 	daemon/listen.c daemon/listen.h \
 	daemon/origin.c daemon/origin.h \

@@ -27,6 +27,7 @@
 #include "lease.h"
 #include "leaseroute.h"
 #include "listen.h"
+#include "leave.h"
 #include "liveness.h"
 #include "log.h"
 #include "members.h"
@@ -39,8 +40,6 @@
 
 #define DEFAULT_SOCK "/run/hgw/hgwd.sock"
 #define DEFAULT_CONFIG SYSCONFDIR "/hgw/hgwd.conf"
-
-#define LEAVE_HANDSHAKE_MS 1000
 
 static const char *pidfile;
 static int ready_fd = -1;		/* -d: tells the waiting parent we are up */
@@ -257,25 +256,6 @@ on_loop_started(evutil_socket_t fd, short what, void *arg)
 	notify_ready(d);
 }
 
-/* Leaving: a session in its handshake (a dial of ours answered, a
- * connection accepted or still in the listen backlog) is given up to
- * LEAVE_HANDSHAKE_MS to finish it, so that its peer too hears the NOTIFY
- * shutdown. One that did not would keep our routes as a restarting host's
- * (our kernel still answers its dials) until its restart time ran out:
- * a shutdown right after a start, before every peer was back. */
-static void
-finish_handshakes(struct hgwd *d)
-{
-	uint64_t until = now_ms() + LEAVE_HANDSHAKE_MS;
-	struct timeval tv = { 0, 20 * 1000 };
-
-	event_base_loop(d->base, EVLOOP_NONBLOCK);	/* what the backlog holds */
-	while (peers_handshaking(d) && now_ms() < until) {
-		event_base_loopexit(d->base, &tv);
-		event_base_dispatch(d->base);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -419,10 +399,9 @@ main(int argc, char **argv)
 	 * take our routes out of the kernel and our rules out of nftables. A
 	 * restart (SIGTERM, SIGINT): NOTIFY restarting, routes, rules, lease
 	 * and subnet.env stay for the next hgwd, which adopts them. */
-	if (d.leaving || !d.cfg.gr_on)
-		finish_handshakes(&d);
 	d.stopping = 1;
 	if (d.leaving || !d.cfg.gr_on) {
+		leave_tell_peers(&d);	/* also those in their handshake, or not yet dialled */
 		peers_shutdown(&d, HGW_CEASE_SHUTDOWN);
 		fib_shutdown(d.fib);
 		encap_stop(&d, 0);	/* the VXLAN device and its entries go */

@@ -116,17 +116,6 @@ peer_fsm_state(const struct peer *p)
 	return best;
 }
 
-int
-peers_handshaking(struct hgwd *d)
-{
-	const struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (peer_fsm_state(p) == HGW_ST_HELLO_SENT)
-			return 1;
-	return 0;
-}
-
 const struct session *
 peer_session(const struct peer *p)
 {
@@ -724,6 +713,16 @@ peer_retry(evutil_socket_t fd, short what, void *arg)
 		peer_schedule_connect(p, 0);
 }
 
+/* Leaving (leave.c): a peer we hold no session with is dialled at once. */
+int
+peer_dial_now(struct peer *p)
+{
+	if (p->est != NULL || peer_nsessions(p) > 0 || (!p->configured && !p->learned))
+		return 0;
+	event_del(p->retry_ev);
+	return dial(p);
+}
+
 /* Dials after delay_ms, or after the next back-off step when delay_ms is 0. */
 static void
 peer_schedule_connect(struct peer *p, uint32_t delay_ms)
@@ -934,7 +933,7 @@ peers_reconfigure(struct hgwd *d)
 		}
 		if (p->est == NULL && !has_outbound(p) && !evtimer_pending(p->retry_ev, NULL))
 			/* A short random delay spreads a cluster's simultaneous start. */
-			peer_schedule_connect(p, (peer_random(d) >> 16) % 20);
+			peer_schedule_connect(p, (peer_random(d) >> 16) % 20 + 1);
 	}
 }
 

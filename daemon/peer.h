@@ -60,6 +60,7 @@ struct peer {
 	int learned;			/* a member heard of: dial it until given up */
 	int member;			/* it speaks MEMBERS */
 	int left_cleanly;		/* its last session ended with shutdown */
+	int leave_told;			/* leave.c: told we leave, not dialled or accepted again */
 	uint64_t giveup_at_ms;		/* a silent learned member is forgotten then */
 	char learned_how[64];
 	uint16_t remote_port;		/* where it listens, from its HELLO */
@@ -131,8 +132,9 @@ int peer_accept(struct hgwd *d, int fd, const struct hgw_addr *a, uint16_t port)
 void peers_reconfigure(struct hgwd *d);	/* add/remove neighbors to match cfg */
 /* NOTIFY cease/sub (shutdown, or restarting), close everything. */
 void peers_shutdown(struct hgwd *d, int sub);
-/* A peer's only sessions are in their handshake (connected, HELLO sent). */
-int peers_handshaking(struct hgwd *d);
+/* Dials p now if we hold no session with it (leave.c); -1 when the dial
+ * could not start. */
+int peer_dial_now(struct peer *p);
 /* Resets the sessions of the peer at addr (NULL: all); err says why not. */
 void peers_reset(struct hgwd *d, const struct hgw_addr *addr, char *err, size_t errlen);
 void peers_free(struct hgwd *d);
