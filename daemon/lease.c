@@ -3,19 +3,16 @@
  * through peer.c's listener interface, claims once the initial sync is over
  * (sync.c) and originates its subnets through origin.c. */
 #include "lease.h"
+#include "leasefile.h"
 #include "leasetab.h"
 
-#include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hgwd.h"
 #include "kernel.h"
@@ -133,18 +130,17 @@ static void
 save_state(struct hgwd *d)
 {
 	struct leases *L = d->leases;
-	char text[512], pb[HGW_ADDRSTRLEN], err[160], nb[16];
-	size_t off;
-	int f;
+	struct hgw_prefix p[2];
+	uint64_t ms[2];
+	char err[160];
+	int f, n = 0;
 
-	off = (size_t)snprintf(text, sizeof(text), "# hgwd lease state: the subnets this node owns\n"
-	    "node-id %s\n", hgw_nodeid_fmt(d->node_id, nb, sizeof(nb)));
 	for (f = 0; f < 2; f++)
-		if (L->mine[f] >= 0)
-			off += (size_t)snprintf(text + off, sizeof(text) - off, "lease %s %llu\n",
-			    hgw_prefix_fmt(&L->t.tab[L->mine[f]].prefix, pb, sizeof(pb)),
-			    (unsigned long long)L->t.tab[L->mine[f]].claim_ms);
-	if (file_write_atomic(d->cfg.lease_file, text, strlen(text), 0644, 0, 1, err, sizeof(err)) < 0) {
+		if (L->mine[f] >= 0) {
+			p[n] = L->t.tab[L->mine[f]].prefix;
+			ms[n++] = L->t.tab[L->mine[f]].claim_ms;
+		}
+	if (leasefile_write(d->cfg.lease_file, d->node_id, p, ms, n, err, sizeof(err)) < 0) {
 		struct timeval tv = { SAVE_RETRY_MS / 1000, (SAVE_RETRY_MS % 1000) * 1000 };
 
 		/* Said once per failure, retried until it works. */
@@ -588,17 +584,28 @@ rx_claim(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		int mine = e->owner == d->node_id;
 
 		if (!claim_wins(d, e, w, auth)) {
-			if (auth || mine)
+			/* A reservation may expire here later than at the claimer:
+			 * the claim waits for it (leases_expire). */
+			int waits = auth && !mine && !owner_live(d, e->owner);
+			char nb[16];
+
+			if (waits && (e->next_owner == 0 ||
+			    wins(w->claim_ms, w->owner, e->next_claim_ms, e->next_owner))) {
+				e->next_owner = w->owner;
+				e->next_claim_ms = w->claim_ms;
+			}
+			if (waits && ratelog_allow(&from->addr)) {
+				char pb[HGW_ADDRSTRLEN], a[16];
+
+				event_log(L, "claim of %s by node %s waits: node %s's reservation has not expired here yet",
+				    hgw_prefix_fmt(&w->prefix, pb, sizeof(pb)), hgw_nodeid_fmt(w->owner, a, sizeof(a)),
+				    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
+			} else if (auth || mine)
 				log_conflict(L, from, &w->prefix, e->owner, e->claim_ms, w->owner, w->claim_ms,
 				    settled(d, e) && !wins(e->claim_ms, e->owner, w->claim_ms, w->owner) ?
 				    "holds it (settled, live) against the later-made claim of" : NULL);
-			{
-				char nb[16];
-
-				refuse(d, from, w, auth ? "held by node %s" :
-				    "a relayed entry does not displace node %s's lease",
-				    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
-			}
+			refuse(d, from, w, auth ? "held by node %s" : "a relayed entry does not displace node %s's lease",
+			    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)));
 			send_back(d, from, e);
 			return;
 		}
@@ -647,7 +654,9 @@ rx_release(struct hgwd *d, struct peer *from, const struct hgw_lease *w)
 		refuse(d, from, w, "only its owner may release it");
 		return;
 	}
-	if ((e = leasetab_find(&L->t, &w->prefix)) != NULL && e->owner == w->owner)
+	if ((e = leasetab_find(&L->t, &w->prefix)) != NULL && e->next_owner == w->owner)
+		e->next_owner = 0;
+	if (e != NULL && e->owner == w->owner)
 		remove_at(L, (size_t)(e - L->t.tab));
 	/* A subnet came free: a node without a lease may take one now. */
 	for (fi = 0; fi < 2; fi++)
@@ -717,11 +726,23 @@ leases_expire(struct hgwd *d, uint64_t now)
 		struct lease *e = &L->t.tab[i];
 
 		if (!owner_live(d, e->owner) && now - e->seen_ms >= hold) {
+			struct lease was = *e, *n;
+			size_t count;
+
 			event_log(L, "reservation of %s for node %s expired after %u s",
 			    hgw_prefix_fmt(&e->prefix, pb, sizeof(pb)),
 			    hgw_nodeid_fmt(e->owner, nb, sizeof(nb)), d->cfg.lease_hold_s);
 			remove_at(L, i);
 			freed = 1;
+			/* The successor, if still in session and without another. */
+			if (was.next_owner != 0 && owner_live(d, was.next_owner) &&
+			    leasetab_owner(&L->t, was.next_owner, was.prefix.family, &count) == NULL &&
+			    count < LEASES_PER_OWNER &&
+			    (n = add_entry(L, &was.prefix, was.next_owner, was.next_claim_ms)) != NULL) {
+				n->firsthand = 1;
+				event_log(L, "%s goes to node %s, whose claim came while it was reserved",
+				    pb, hgw_nodeid_fmt(was.next_owner, nb, sizeof(nb)));
+			}
 		} else
 			i++;
 	}
@@ -733,41 +754,19 @@ leases_expire(struct hgwd *d, uint64_t now)
 }
 
 static void
-load_state(struct hgwd *d)
+load_one(void *arg, const struct hgw_prefix *p, uint64_t claim_ms)
 {
-	FILE *f = fopen(d->cfg.lease_file, "r");
-	char line[256];
-	int lineno = 0;
+	struct hgwd *d = arg;
+	char pb[HGW_ADDRSTRLEN];
+	int fi = fam_index(p->family);
 
-	if (f == NULL) {
-		if (errno != ENOENT)
-			log_warn("lease: cannot read %s", d->cfg.lease_file);
+	if (!family_wanted(d, fi) || p->plen != d->cfg.lease_len[fi] ||
+	    !hgw_prefix_contains(&d->cfg.lease_net[fi], p) || d->leases->mine[fi] >= 0) {
+		log_info("lease: %s from %s does not fit the configuration; not reclaimed",
+		    hgw_prefix_fmt(p, pb, sizeof(pb)), d->cfg.lease_file);
 		return;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char pfx[64];	/* %63s */
-		unsigned long long ms;
-		struct hgw_prefix p;
-		int fi;
-
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n' || strncmp(line, "node-id ", 8) == 0)
-			continue;	/* node-id: identity.c's */
-		if (sscanf(line, "lease %63s %llu", pfx, &ms) != 2 ||
-		    hgw_prefix_parse(pfx, &p, NULL) < 0) {
-			log_warnx("%s:%d: not a lease line; ignored", d->cfg.lease_file, lineno);
-			continue;
-		}
-		fi = fam_index(p.family);
-		if (!family_wanted(d, fi) || p.plen != d->cfg.lease_len[fi] ||
-		    !hgw_prefix_contains(&d->cfg.lease_net[fi], &p) || d->leases->mine[fi] >= 0) {
-			log_info("lease: %s from %s does not fit the configuration; not reclaimed",
-			    pfx, d->cfg.lease_file);
-			continue;
-		}
-		take(d, fi, &p, ms, "from the state file");
-	}
-	fclose(f);
+	take(d, fi, p, claim_ms, "from the state file");
 }
 
 /* For policy.c (d->lease_overlap): a lease of another length than p that
@@ -830,7 +829,7 @@ leases_init(struct hgwd *d)
 	if (peer_subscribe(d, &l) < 0 || sync_on_done(d->sync, on_sync_done, d) < 0)
 		return -1;
 	schedule_expiry(d);
-	load_state(d);
+	leasefile_read(d->cfg.lease_file, load_one, d);
 	return 0;
 }
 

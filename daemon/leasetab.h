@@ -20,6 +20,8 @@ struct lease {
 	uint64_t seen_ms;	/* monotonic: when last known live (by us or a vouching peer) */
 	uint64_t known_ms;	/* monotonic: when we first recorded this claim */
 	uint64_t sentback_ms;	/* monotonic: when last sent back to a loser */
+	uint32_t next_owner;	/* a reservation's successor: the best live claim it refused, or 0 */
+	uint64_t next_claim_ms;
 	int next;		/* the index's chain */
 	uint8_t firsthand;	/* its owner told us itself (or it is ours) */
 	uint8_t from_file;	/* ours, loaded from the state file, not settled yet */

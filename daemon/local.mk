@@ -25,7 +25,7 @@ daemon_hgwd_SOURCES = \
 	daemon/lease.c daemon/lease.h \
 	daemon/ratelog.c daemon/ratelog.h \
 	daemon/nodeid.c daemon/nodeid.h \
-	daemon/leasetab.c daemon/leasetab.h \
+	daemon/leasetab.c daemon/leasetab.h daemon/leasefile.c daemon/leasefile.h \
 	daemon/leasegate.c daemon/leasegate.h daemon/leaseroute.c daemon/leaseroute.h \
 	daemon/budget.c daemon/budget.h \
 	daemon/peeridx.c daemon/peeridx.h \

@@ -61,7 +61,7 @@ tests_unit_test_origin_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_origin
 check_PROGRAMS += tests/unit/test_lease
 tests_unit_test_lease_SOURCES = tests/unit/test_lease.c tests/unit/fakes.c tests/unit/fakes.h \
-	daemon/lease.c daemon/leasetab.c daemon/ratelog.c daemon/rib.c daemon/config.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c daemon/log.c
+	daemon/lease.c daemon/leasefile.c daemon/leasetab.c daemon/ratelog.c daemon/rib.c daemon/config.c daemon/rtprotos.c daemon/config_limits.c daemon/util.c daemon/log.c
 tests_unit_test_lease_CFLAGS = $(UNIT_EVENT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_lease_LDADD = $(UNIT_EVENT_LDADD)
 TESTS += tests/unit/test_lease

@@ -706,6 +706,68 @@ test_reservation_expiry(void **state)
 	assert_int_equal(li.state, LEASE_MINE);
 }
 
+#define NODE_E	0x0a00000cu
+#define NODE_F	0x0a00000du
+
+/* four_owners, then the owners of s[2] (if both) and s[3] leave; two
+ * new nodes e and f come up without a lease. */
+static void
+two_waiting(struct peer ps[4], struct hgw_prefix s[4], struct peer *e, struct peer *f, int both)
+{
+	four_owners(ps, s);
+	if (both)
+		fake_peer_down(&ps[2], PEER_DOWN_HOLD);
+	fake_peer_down(&ps[3], PEER_DOWN_HOLD);
+	fake_peer_init(e, &d, NODE_E, HGW_CAP_IPV4 | HGW_CAP_LEASES);
+	fake_peer_init(f, &d, NODE_F, HGW_CAP_IPV4 | HGW_CAP_LEASES);
+	fake_peer_up(e);
+	fake_peer_up(f);
+}
+
+/* A live node's claim that came while we still held the subnet's
+ * reservation (its copy had expired first) takes the subnet when ours
+ * expires: the claimer does not claim again. Of two such claims, the
+ * older (then the lower node id); the loser's release changes nothing. */
+static void
+test_claim_during_reservation_takes_it_at_expiry(void **state)
+{
+	struct peer ps[4], e, f;
+	struct hgw_prefix s[4];
+
+	two_waiting(ps, s, &e, &f, 0);
+	sync_over();
+	/* Both claim at the same instant, the higher id first: refused now. */
+	rx(&f, HGW_LEASE_CLAIM, NODE_F, &s[3], 5000, 1);
+	rx(&e, HGW_LEASE_CLAIM, NODE_E, &s[3], 5000, 1);
+	assert_int_equal(owner_of(&s[3]), owners4[3]);
+	leases_expire(&d, now_ms() + (uint64_t)HOLD_S * 1000 + 1);
+	assert_int_equal(owner_of(&s[3]), NODE_E);
+	assert_true(has_event("whose claim came while it was reserved"));
+	/* The loser moves on and says so: e keeps it. */
+	rx(&f, HGW_LEASE_RELEASE, NODE_F, &s[3], 5000, 1);
+	assert_int_equal(owner_of(&s[3]), NODE_E);
+	assert_int_not_equal(leases_mine(&d, AF_INET, &s[3]), 0);
+}
+
+/* A refused claim whose sender left, or released it, takes nothing. */
+static void
+test_claim_during_reservation_void_when_gone(void **state)
+{
+	struct peer ps[4], e, f;
+	struct hgw_prefix s[4];
+
+	two_waiting(ps, s, &e, &f, 1);
+	rx(&e, HGW_LEASE_CLAIM, NODE_E, &s[2], 5000, 1);
+	rx(&f, HGW_LEASE_CLAIM, NODE_F, &s[3], 5000, 1);
+	fake_peer_down(&e, PEER_DOWN_HOLD);
+	rx(&f, HGW_LEASE_RELEASE, NODE_F, &s[3], 5000, 1);
+	assert_int_equal(owner_of(&s[3]), owners4[3]);	/* a release of another's entry */
+	leases_expire(&d, now_ms() + (uint64_t)HOLD_S * 1000 + 1);
+	assert_int_equal(owner_of(&s[2]), 0);
+	assert_int_equal(owner_of(&s[3]), 0);
+	assert_false(has_event("whose claim came while it was reserved"));
+}
+
 static void
 test_live_owner_does_not_expire(void **state)
 {
@@ -834,6 +896,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_conflict_between_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_free_then_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reservation_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_during_reservation_takes_it_at_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_during_reservation_void_when_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_owner_does_not_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_reclaimed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_remembers_our_lease, setup, teardown),
