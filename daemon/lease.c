@@ -243,6 +243,7 @@ on_peer_up(void *arg, struct peer *p)
 		if (L->t.tab[i].owner == p->node_id) {
 			L->t.tab[i].seen_ms = now_ms();
 			L->t.tab[i].firsthand = 1;
+			L->t.tab[i].next_owner = 0;	/* no reservation any more */
 		}
 	if (L->t.n == 0 || (w = calloc(L->t.n, sizeof(*w))) == NULL)
 		return;

@@ -768,6 +768,22 @@ test_claim_during_reservation_void_when_gone(void **state)
 	assert_false(has_event("whose claim came while it was reserved"));
 }
 
+/* The reservation's owner back (and gone again): the claim it refused is
+ * void; only a new one would take the subnet at the next expiry. */
+static void
+test_claim_during_reservation_void_when_owner_back(void **state)
+{
+	struct peer ps[4], e, f;
+	struct hgw_prefix s[4];
+
+	two_waiting(ps, s, &e, &f, 0);
+	rx(&f, HGW_LEASE_CLAIM, NODE_F, &s[3], 5000, 1);
+	fake_peer_up(&ps[3]);
+	fake_peer_down(&ps[3], PEER_DOWN_HOLD);
+	leases_expire(&d, now_ms() + (uint64_t)HOLD_S * 1000 + 1);
+	assert_int_equal(owner_of(&s[3]), 0);
+}
+
 static void
 test_live_owner_does_not_expire(void **state)
 {
@@ -898,6 +914,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reservation_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_during_reservation_takes_it_at_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_during_reservation_void_when_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_during_reservation_void_when_owner_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_owner_does_not_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_file_reclaimed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_remembers_our_lease, setup, teardown),
