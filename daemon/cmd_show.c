@@ -235,7 +235,7 @@ peer_state(const struct peer *p)
 }
 
 static json_object *
-peer_json(const struct peer *p)
+peer_json(const struct peer *p, const char *mode)
 {
 	json_object *o = json_object_new_object();
 	const struct session *s = peer_session(p);
@@ -269,7 +269,7 @@ peer_json(const struct peer *p)
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)p->st.errors));
 	json_object_object_add(o, "flaps", json_object_new_int64((int64_t)p->flaps));
 	json_object_object_add(o, "lastError", jstr_or_null(p->last_error));
-	json_object_object_add(o, "encap", json_object_new_string(encap_peer_mode(p->d, p)));
+	json_object_object_add(o, "encap", json_object_new_string(mode));
 	json_object_object_add(o, "restartTimeS", p->gr_restart_s ?
 	    json_object_new_int(p->gr_restart_s) : NULL);
 	json_object_object_add(o, "restarting", json_object_new_boolean(p->gr_until_ms != 0));
@@ -289,7 +289,7 @@ cmp_peer(const void *a, const void *b)
 }
 
 static void
-peer_detail(struct ctl_conn *c, const struct peer *p)
+peer_detail(struct ctl_conn *c, const struct peer *p, const char *mode)
 {
 	const struct session *s = peer_session(p);
 	char nb[16], age[32];
@@ -329,10 +329,10 @@ peer_detail(struct ctl_conn *c, const struct peer *p)
 
 		if (h != NULL && (h->caps & HGW_CAP_VXLAN))
 			ctl_printf(c, "  Routes to it: %s; its VXLAN endpoint: MAC %s, VNI %u, port %u",
-			    encap_peer_mode(p->d, p), vxlan_mac_fmt(h->vtep_mac, mb, sizeof(mb)),
+			    mode, vxlan_mac_fmt(h->vtep_mac, mb, sizeof(mb)),
 			    h->vtep_vni, h->vtep_port);
 		else
-			ctl_printf(c, "  Routes to it: %s; no VXLAN endpoint", encap_peer_mode(p->d, p));
+			ctl_printf(c, "  Routes to it: %s; no VXLAN endpoint", mode);
 	}
 }
 
@@ -342,6 +342,7 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 	struct hgwd *d = x->d;
 	const char *which = cmd_arg(a, "PEER");
 	struct peer *p, **list = NULL;
+	const char **mode;
 	size_t n = 0, cap = 0, i;
 	struct hgw_addr want;
 	char nb[16], age[32];
@@ -362,22 +363,29 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 	}
 	if (n > 1)
 		qsort(list, n, sizeof(*list), cmp_peer);
+	if ((mode = calloc(n + 1, sizeof(*mode))) == NULL) {
+		free(list);
+		return cmd_fail(x, CTL_ERR_RUNTIME, "%% Out of memory");
+	}
+	encap_peer_modes(d, list, n, mode);
 	if (cmd_arg(a, "json")) {
 		json_object *o = json_object_new_object(), *peers = json_object_new_object();
 
 		json_object_object_add(o, "nodeId", json_object_new_string(
 		    hgw_nodeid_fmt(d->node_id, nb, sizeof(nb))));
 		for (i = 0; i < n; i++)
-			json_object_object_add(peers, list[i]->name, peer_json(list[i]));
+			json_object_object_add(peers, list[i]->name, peer_json(list[i], mode[i]));
 		json_object_object_add(o, "peers", peers);
 		free(list);
+		free(mode);
 		ctl_json(x->c, o);
 		return CTL_OK;
 	}
 	if (cmd_arg(a, "detail") || which != NULL) {
 		for (i = 0; i < n; i++)
-			peer_detail(x->c, list[i]);
+			peer_detail(x->c, list[i], mode[i]);
 		free(list);
+		free(mode);
 		return CTL_OK;
 	}
 	ctl_printf(x->c, "%-24s %-15s %-12s %-10s %6s %6s %6s %8s %8s%s", "Peer", "Node id",
@@ -393,7 +401,7 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 		    fmt_age(now - (s ? session_established_ms(s) : p->down_since_ms), age, sizeof(age)),
 		    s ? session_hold_ms(s) / 1000.0 : 0.0, (unsigned long long)p->pfx_received,
 		    p->pfx_accepted, (unsigned long long)p->st.msgs_in, (unsigned long long)p->st.msgs_out,
-		    d->cfg.encap_vxlan ? "  " : "", d->cfg.encap_vxlan ? encap_peer_mode(d, p) : "");
+		    d->cfg.encap_vxlan ? "  " : "", d->cfg.encap_vxlan ? mode[i] : "");
 	}
 	for (i = 0; i < n; i++)
 		if (list[i]->gr_until_ms != 0)
@@ -401,6 +409,7 @@ cmd_show_peers(struct cmd_ctx *x, const struct cmd_args *a)
 			    list[i]->gr_stale, list[i]->gr_stale == 1 ? "" : "s", gr_left_ms(list[i]) / 1000.0);
 	ctl_printf(x->c, "Total: %zu peer%s", n, n == 1 ? "" : "s");
 	free(list);
+	free(mode);
 	return CTL_OK;
 }
 

@@ -4,6 +4,8 @@
  * is recorded for fib.c, which asks vxlan.h per route. */
 #include "encap.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fib.h"
@@ -146,36 +148,76 @@ update(struct hgwd *d, int reset)
 	}
 }
 
-struct mode_count {
+/* One walk of the RIB for all of a show's peers: each route installed
+ * through its best path counts for that path's peer, found by a binary
+ * search of the peers sorted by pointer. */
+struct mode_peer {
 	const struct peer *p;
-	unsigned direct, vxlan;
+	size_t i;		/* in the caller's list */
 };
+
+struct mode_count {
+	const struct mode_peer *by_ptr;
+	size_t n;
+	unsigned *direct, *vxlan;
+};
+
+static int
+cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct mode_peer *)a)->p;
+	uintptr_t y = (uintptr_t)((const struct mode_peer *)b)->p;
+
+	return x < y ? -1 : x > y;
+}
 
 static void
 count_mode(void *arg, struct rib_entry *e)
 {
 	struct mode_count *m = arg;
 	const struct rib_path *b = rib_best(e);
+	struct mode_peer key, *hit;
 
-	if (b == NULL || b->peer != m->p || e->fib_nh == NULL || e->fib_nh != b->nh)
+	if (b == NULL || b->peer == NULL || e->fib_nh == NULL || e->fib_nh != b->nh)
+		return;
+	key.p = b->peer;
+	if ((hit = bsearch(&key, m->by_ptr, m->n, sizeof(key), cmp_ptr)) == NULL)
 		return;
 	if (e->flags & RIB_E_VXLAN)
-		m->vxlan++;
+		m->vxlan[hit->i]++;
 	else
-		m->direct++;
+		m->direct[hit->i]++;
 }
 
-const char *
-encap_peer_mode(struct hgwd *d, const struct peer *p)
+void
+encap_peer_modes(struct hgwd *d, struct peer *const *list, size_t n, const char **out)
 {
-	struct mode_count m = { p, 0, 0 };
+	struct mode_count m = { NULL, n, NULL, NULL };
+	struct mode_peer *by_ptr;
+	size_t i;
 
-	if (fib_held(d->fib) == 0)
-		return "none";	/* no route in the kernel: no walk of the RIB */
-	rib_foreach(&d->rib, count_mode, &m);
-	if (m.direct && m.vxlan)
-		return "mixed";
-	return m.vxlan ? "vxlan" : m.direct ? "direct" : "none";
+	for (i = 0; i < n; i++)
+		out[i] = "none";
+	if (n == 0 || fib_held(d->fib) == 0)
+		return;		/* no route in the kernel: no walk of the RIB */
+	by_ptr = calloc(n, sizeof(*by_ptr));
+	m.direct = calloc(n, sizeof(unsigned));
+	m.vxlan = calloc(n, sizeof(unsigned));
+	if (by_ptr != NULL && m.direct != NULL && m.vxlan != NULL) {
+		for (i = 0; i < n; i++) {
+			by_ptr[i].p = list[i];
+			by_ptr[i].i = i;
+		}
+		qsort(by_ptr, n, sizeof(*by_ptr), cmp_ptr);
+		m.by_ptr = by_ptr;
+		rib_foreach(&d->rib, count_mode, &m);
+		for (i = 0; i < n; i++)
+			out[i] = m.direct[i] && m.vxlan[i] ? "mixed" : m.vxlan[i] ? "vxlan" :
+			    m.direct[i] ? "direct" : "none";
+	}
+	free(by_ptr);
+	free(m.direct);
+	free(m.vxlan);
 }
 
 void

@@ -6,6 +6,8 @@
 #ifndef HGW_ENCAP_H
 #define HGW_ENCAP_H
 
+#include <stddef.h>
+
 struct hgwd;
 struct peer;
 
@@ -13,8 +15,10 @@ int encap_init(struct hgwd *d);		/* after the kernel and fib: a peer listener */
 /* The configuration or the LAN interface changed: create, adopt, change or
  * remove the device. */
 void encap_update(struct hgwd *d);
-/* How routes to p go: "direct", "vxlan", "mixed" or "none" (no route). */
-const char *encap_peer_mode(struct hgwd *d, const struct peer *p);
+/* How routes to each of the n peers of list go, in out[i]: "direct",
+ * "vxlan", "mixed" or "none" (no route, or out of memory). One walk of the
+ * RIB for them all. */
+void encap_peer_modes(struct hgwd *d, struct peer *const *list, size_t n, const char **out);
 /* keep: leave the device and its entries for the next run (graceful
  * restart); 0: remove them (shutdown). After fib_shutdown. */
 void encap_stop(struct hgwd *d, int keep);

@@ -102,6 +102,12 @@ def test_direct_on_lan_vxlan_across_the_router(make_lab):
     assert r[h0.subnet]["encap"] is None
     peers = h0.hgwsh("show peers json")["peers"]
     assert peers[h1.lan_ip]["encap"] == "direct" and peers[h2.lan_ip]["encap"] == "vxlan"
+    # The table's Routes column and the detail line say the same (one RIB walk for all peers).
+    rows = {ln.split()[0]: ln.split()[-1] for ln in h0.hgwsh_raw("show peers").stdout.splitlines()
+            if ln.startswith("10.")}
+    assert rows == {h1.lan_ip: "direct", h2.lan_ip: "vxlan"}, rows
+    detail = h0.hgwsh_raw(f"show peers {h2.lan_ip} detail").stdout
+    assert "Routes to it: vxlan; its VXLAN endpoint: MAC " + vtep_mac(h2) in detail, detail
     fib = h0.hgwsh("show fib json")
     assert fib["differences"] == 0
     assert fib["routes"][h1.subnet]["encap"] == "direct" and fib["routes"][h2.subnet]["encap"] == "vxlan"
