@@ -66,10 +66,11 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	struct hgw_addr a;
 	uint16_t port;
 	char ab[HGW_ADDRSTRLEN], why[128];
+	const struct peer *known;
 	uint64_t now;
 
 	if (hgw_addr_from_sockaddr(sa, &a, &port) < 0 || (d->stopping && (!d->leave_sweep ||
-	    (peer_find(d, &a) != NULL && peer_find(d, &a)->leave_told)))) {
+	    ((known = peer_find(d, &a)) != NULL && known->leave_told)))) {
 		close(fd);	/* leaving: only a peer not yet told (leave.c) */
 		return;
 	}

@@ -321,6 +321,44 @@ dgram_open(struct hgwd *d, int family)
 	return fd;
 }
 
+/* A datagram socket of fams[i] on the mesh port with its read event; -1
+ * when it cannot be had. */
+static int
+dgram_listen(struct hgwd *d, int i, int *fd, struct event **ev)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+
+	if ((*fd = dgram_open(d, fams[i])) < 0)
+		return -1;
+	if ((*ev = event_new(d->base, *fd, EV_READ | EV_PERSIST, dgram_rx, d)) == NULL ||
+	    event_add(*ev, NULL) < 0) {
+		dgram_close(fd, ev);
+		return -1;
+	}
+	return 0;
+}
+
+/* The tick: every keepalive interval / KA_DGRAM_DIV. */
+static uint32_t
+tick_ms(const struct hgwd *d)
+{
+	uint32_t ms = d->cfg.keepalive_ms / KA_DGRAM_DIV;
+
+	return ms ? ms : 1;
+}
+
+static int
+dgram_period(struct hgwd *d)
+{
+	uint32_t ms = tick_ms(d);
+	struct timeval tv;
+
+	dg.period_ms = ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return event_add(dg.tx, &tv);
+}
+
 /* Without TLS, TCP keepalives go once per negotiated interval, as the
  * protocol says: to a peer that sends and believes keepalive datagrams,
  * they carry the link-flap margin; a peer without them (an older hgwd, a
@@ -339,28 +377,16 @@ int
 liveness_init(struct hgwd *d)
 {
 	struct peer_listener l;
-	struct timeval tv;
-	uint32_t ms = d->cfg.keepalive_ms / KA_DGRAM_DIV;
-	int i, fams[2] = { AF_INET, AF_INET6 };
+	int i;
 
-	for (i = 0; i < 2; i++) {
-		if ((dg.fd[i] = dgram_open(d, fams[i])) < 0)
-			continue;
-		if ((dg.rx[i] = event_new(d->base, dg.fd[i], EV_READ | EV_PERSIST, dgram_rx, d)) == NULL ||
-		    event_add(dg.rx[i], NULL) < 0)
-			goto fail;
-	}
+	for (i = 0; i < 2; i++)
+		dgram_listen(d, i, &dg.fd[i], &dg.rx[i]);
 	if (dg.fd[0] < 0 && dg.fd[1] < 0) {
 		log_warn("liveness: cannot open the keepalive datagram socket (udp port %u): "
 		    "sessions rely on TCP alone", (unsigned)d->listen_port);
 		return 0;
 	}
-	if (ms == 0)
-		ms = 1;
-	dg.period_ms = ms;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if ((dg.tx = event_new(d->base, -1, EV_PERSIST, dgram_tx, d)) == NULL || event_add(dg.tx, &tv) < 0)
+	if ((dg.tx = event_new(d->base, -1, EV_PERSIST, dgram_tx, d)) == NULL || dgram_period(d) < 0)
 		goto fail;
 	/* Not over TLS: a datagram is not authenticated, so it is neither
 	 * sent nor believed there, and HELLO does not offer it. */
@@ -387,23 +413,14 @@ fail:
 void
 liveness_reconfigure(struct hgwd *d, uint16_t old_port)
 {
-	int i, fams[2] = { AF_INET, AF_INET6 };
-	uint32_t ms = d->cfg.keepalive_ms / KA_DGRAM_DIV;
-	struct timeval tv;
+	int i;
 
 	for (i = 0; i < 2 && d->listen_port != old_port; i++) {
-		int fd = dgram_open(d, fams[i]);
 		struct event *ev;
+		int fd;
 
-		if (fd < 0)
+		if (dgram_listen(d, i, &fd, &ev) < 0)
 			continue;
-		if ((ev = event_new(d->base, fd, EV_READ | EV_PERSIST, dgram_rx, d)) == NULL ||
-		    event_add(ev, NULL) < 0) {
-			if (ev != NULL)
-				event_free(ev);
-			close(fd);
-			continue;
-		}
 		dgram_close(&dg.old_fd[i], &dg.old_rx[i]);
 		dg.old_fd[i] = dg.fd[i];
 		dg.old_rx[i] = dg.rx[i];
@@ -413,14 +430,8 @@ liveness_reconfigure(struct hgwd *d, uint16_t old_port)
 	if (d->listen_port != old_port && dg.fd[0] < 0 && dg.fd[1] < 0)
 		log_warn("liveness: cannot open the keepalive datagram socket (udp port %u)",
 		    (unsigned)d->listen_port);
-	if (ms == 0)
-		ms = 1;
-	if (dg.tx == NULL || ms == dg.period_ms)
-		return;
-	dg.period_ms = ms;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	event_add(dg.tx, &tv);
+	if (dg.tx != NULL && dg.period_ms != tick_ms(d))
+		dgram_period(d);
 }
 
 void
